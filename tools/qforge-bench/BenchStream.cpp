@@ -1,0 +1,49 @@
+//===- BenchStream.cpp - qforge-bench stream ------------------------------===//
+//
+// Part of the QForge project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bench.h"
+
+#include <cstdio>
+
+using namespace qforge::bench;
+
+static int benchStream(int argc, char **argv) {
+  Args args(argc, argv);
+  if (args.has("help")) {
+    std::printf("qforge-bench stream [--mb N] [--threads T] [--reps R] "
+                "[--json [FILE]]\n  STREAM copy, triad and read-only sum over "
+                "arrays of N MiB (default 512, i.e. beyond 4x the LLC).\n");
+    return 0;
+  }
+  for (auto &k : args.unknown({"mb", "threads", "reps", "help"})) {
+    std::fprintf(stderr, "qforge-bench stream: unknown option --%s\n",
+                 k.c_str());
+    return 1;
+  }
+  int64_t mb = args.getInt("mb", 512);
+  unsigned threads = static_cast<unsigned>(args.getInt("threads", 0));
+  int reps = static_cast<int>(args.getInt("reps", 10));
+  StreamResult s = measureStream(mb << 20, threads, reps);
+  Table t("STREAM (" + std::to_string(mb) + " MiB per array, " +
+          std::to_string(s.threads) + " threads, median of " +
+          std::to_string(reps) + ")");
+  t.columns({"kernel", "GB/s"});
+  t.row({"copy", Table::Cell(s.copy / 1e9, 4)});
+  t.row({"triad", Table::Cell(s.triad / 1e9, 4)});
+  t.row({"read (sum)", Table::Cell(s.read / 1e9, 4)});
+  t.print();
+  Report report(args);
+  report.add(t);
+  report.figure("copy_GBps", s.copy / 1e9);
+  report.figure("triad_GBps", s.triad / 1e9);
+  report.figure("read_GBps", s.read / 1e9);
+  return report.finish("stream") ? 0 : 1;
+}
+
+QFORGE_BENCH("stream", "memory bandwidth references (copy, triad, read)",
+             benchStream);

@@ -1,0 +1,314 @@
+//===- BenchUtil.cpp - Shared infrastructure of qforge-bench --------------===//
+//
+// Part of the QForge project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bench.h"
+
+#include "qforge/Numerics/Support.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+using namespace qforge::bench;
+
+Args::Args(int argc, char **argv) {
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) != 0) {
+      values["_" + std::to_string(values.size())] = a;
+      continue;
+    }
+    a = a.substr(2);
+    auto eq = a.find('=');
+    if (eq != std::string::npos) {
+      values[a.substr(0, eq)] = a.substr(eq + 1);
+    } else if (i + 1 < argc && std::strncmp(argv[i + 1], "--", 2) != 0) {
+      values[a] = argv[++i];
+    } else {
+      values[a] = "";
+    }
+  }
+}
+
+bool Args::has(const std::string &key) const { return values.count(key); }
+
+std::string Args::get(const std::string &key, const std::string &def) const {
+  auto it = values.find(key);
+  return it == values.end() ? def : it->second;
+}
+
+int64_t Args::getInt(const std::string &key, int64_t def) const {
+  auto it = values.find(key);
+  if (it == values.end() || it->second.empty())
+    return def;
+  return std::strtoll(it->second.c_str(), nullptr, 0);
+}
+
+double Args::getDouble(const std::string &key, double def) const {
+  auto it = values.find(key);
+  if (it == values.end() || it->second.empty())
+    return def;
+  return std::strtod(it->second.c_str(), nullptr);
+}
+
+std::vector<std::string>
+Args::getList(const std::string &key,
+              const std::vector<std::string> &def) const {
+  auto it = values.find(key);
+  if (it == values.end() || it->second.empty())
+    return def;
+  std::vector<std::string> out;
+  std::stringstream ss(it->second);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty())
+      out.push_back(item);
+  return out;
+}
+
+std::vector<std::string>
+Args::unknown(const std::vector<std::string> &known) const {
+  std::vector<std::string> out;
+  for (auto &kv : values) {
+    if (kv.first[0] == '_' || kv.first == "json")
+      continue;
+    if (std::find(known.begin(), known.end(), kv.first) == known.end())
+      out.push_back(kv.first);
+  }
+  return out;
+}
+
+Table::Cell::Cell(double v, int precision) : number(v), isNumber(true) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
+  text = buf;
+}
+
+Table::Cell::Cell(int64_t v) : number(static_cast<double>(v)), isNumber(true) {
+  text = std::to_string(v);
+}
+
+void Table::print() const {
+  std::vector<size_t> width(cols.size(), 0);
+  for (size_t c = 0; c < cols.size(); ++c)
+    width[c] = cols[c].size();
+  for (auto &r : rows)
+    for (size_t c = 0; c < r.size() && c < width.size(); ++c)
+      width[c] = std::max(width[c], r[c].text.size());
+  std::printf("\n%s\n", title.c_str());
+  auto line = [&](const std::vector<std::string> &cells, bool rightNum,
+                  const std::vector<Cell> *src) {
+    for (size_t c = 0; c < cells.size() && c < width.size(); ++c) {
+      bool right = rightNum && src && (*src)[c].isNumber;
+      std::printf(right ? "%*s" : "%-*s", static_cast<int>(width[c]),
+                  cells[c].c_str());
+      std::printf(c + 1 < cells.size() ? "  " : "\n");
+    }
+  };
+  line(cols, false, nullptr);
+  std::vector<std::string> dashes;
+  for (size_t w : width)
+    dashes.push_back(std::string(w, '-'));
+  line(dashes, false, nullptr);
+  for (auto &r : rows) {
+    std::vector<std::string> cells;
+    for (auto &cell : r)
+      cells.push_back(cell.text);
+    line(cells, true, &r);
+  }
+  std::fflush(stdout);
+}
+
+static std::string jsonEscape(const std::string &s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", ch);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+static std::string jsonNumber(double v) {
+  if (!std::isfinite(v))
+    return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
+
+std::string Table::json() const {
+  std::ostringstream os;
+  os << "{\"title\": \"" << jsonEscape(title) << "\", \"rows\": [";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    os << (r ? ", " : "") << "{";
+    for (size_t c = 0; c < rows[r].size() && c < cols.size(); ++c) {
+      const Cell &cell = rows[r][c];
+      os << (c ? ", " : "") << "\"" << jsonEscape(cols[c]) << "\": ";
+      if (cell.isNumber)
+        os << jsonNumber(cell.number);
+      else
+        os << "\"" << jsonEscape(cell.text) << "\"";
+    }
+    os << "}";
+  }
+  os << "]}";
+  return os.str();
+}
+
+Report::Report(const Args &args) {
+  wantJson = args.has("json");
+  jsonPath = args.get("json");
+}
+
+void Report::add(const Table &t) { tables.push_back(t.json()); }
+
+void Report::figure(const std::string &key, double value) {
+  figures.emplace_back(key, value);
+}
+
+bool Report::finish(const std::string &benchName) const {
+  if (!wantJson)
+    return true;
+  std::ostringstream os;
+  os << "{\"bench\": \"" << jsonEscape(benchName) << "\", \"figures\": {";
+  for (size_t i = 0; i < figures.size(); ++i)
+    os << (i ? ", " : "") << "\"" << jsonEscape(figures[i].first)
+       << "\": " << jsonNumber(figures[i].second);
+  os << "}, \"tables\": [";
+  for (size_t i = 0; i < tables.size(); ++i)
+    os << (i ? ", " : "") << tables[i];
+  os << "]}\n";
+  if (jsonPath.empty() || jsonPath == "-") {
+    std::cout << os.str();
+    return true;
+  }
+  std::ofstream f(jsonPath);
+  f << os.str();
+  if (!f) {
+    std::fprintf(stderr, "qforge-bench: cannot write '%s'\n",
+                 jsonPath.c_str());
+    return false;
+  }
+  std::fprintf(stderr, "qforge-bench: wrote %s\n", jsonPath.c_str());
+  return true;
+}
+
+double qforge::bench::now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+double qforge::bench::medianTime(const std::function<void()> &fn, int reps,
+                                 int warmup) {
+  for (int i = 0; i < warmup; ++i)
+    fn();
+  std::vector<double> t;
+  for (int i = 0; i < std::max(reps, 1); ++i) {
+    double t0 = now();
+    fn();
+    t.push_back(now() - t0);
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+namespace {
+struct FreeDeleter {
+  void operator()(void *p) const { std::free(p); }
+};
+} // namespace
+
+StreamResult qforge::bench::measureStream(int64_t bytesPerArray,
+                                          unsigned threads, int reps) {
+  using qforge::num::parallelFor;
+  if (threads == 0)
+    threads = qforge::num::defaultThreadCount();
+  int64_t n = bytesPerArray / static_cast<int64_t>(sizeof(double));
+  auto alloc = [&] {
+    return std::unique_ptr<double, FreeDeleter>(static_cast<double *>(
+        std::aligned_alloc(64, ((n * sizeof(double) + 63) / 64) * 64)));
+  };
+  auto a = alloc(), b = alloc(), c = alloc();
+  double *pa = a.get(), *pb = b.get(), *pc = c.get();
+  int64_t grain = (n + threads - 1) / threads;
+  // First touch on the threads that use the pages.
+  parallelFor(n, grain, threads, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      pa[i] = 0.0;
+      pb[i] = 1.0 + 1e-9 * static_cast<double>(i & 1023);
+      pc[i] = 2.0;
+    }
+  });
+  StreamResult r;
+  r.bytesPerArray = n * static_cast<int64_t>(sizeof(double));
+  r.threads = threads;
+  double bytes = static_cast<double>(r.bytesPerArray);
+  double tCopy = medianTime(
+      [&] {
+        parallelFor(n, grain, threads, [&](int64_t lo, int64_t hi) {
+          std::memcpy(pa + lo, pb + lo, (hi - lo) * sizeof(double));
+        });
+      },
+      reps);
+  double tTriad = medianTime(
+      [&] {
+        parallelFor(n, grain, threads, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i)
+            pa[i] = pb[i] + 3.0 * pc[i];
+        });
+      },
+      reps);
+  std::vector<double> partial(threads + 1, 0.0);
+  double tRead = medianTime(
+      [&] {
+        parallelFor(n, grain, threads, [&](int64_t lo, int64_t hi) {
+          double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          int64_t i = lo;
+          for (; i + 4 <= hi; i += 4) {
+            s0 += pb[i];
+            s1 += pb[i + 1];
+            s2 += pb[i + 2];
+            s3 += pb[i + 3];
+          }
+          for (; i < hi; ++i)
+            s0 += pb[i];
+          partial[lo / grain] = s0 + s1 + s2 + s3;
+        });
+      },
+      reps);
+  volatile double sink = partial[0] + pa[n / 2];
+  (void)sink;
+  r.copy = 2 * bytes / tCopy;
+  r.triad = 3 * bytes / tTriad;
+  r.read = bytes / tRead;
+  return r;
+}
+
+std::vector<Subcommand> &qforge::bench::subcommands() {
+  static std::vector<Subcommand> list;
+  return list;
+}
+
+Registration::Registration(const char *name, const char *help, BenchFn fn) {
+  subcommands().push_back({name, help, fn});
+}
