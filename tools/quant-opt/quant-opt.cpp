@@ -11,8 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qforge/Dialect/QF/IR/QF.h"
-#include "qforge/Dialect/QF/Transforms/Passes.h"
+#include "qforge/InitAll.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -22,12 +21,12 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
-  qforge::qf::registerQFPasses();
+  qforge::registerAllPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
-  registry.insert<qforge::qf::QFDialect>();
+  qforge::registerAllDialects(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "QForge optimizer driver: quantized weight formats and "
