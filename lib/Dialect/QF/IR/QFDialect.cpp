@@ -8,6 +8,8 @@
 
 #include "qforge/Dialect/QF/IR/QF.h"
 
+#include "qforge/Numerics/Quantizer.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -33,6 +35,14 @@ void QFDialect::initialize() {
 #define GET_OP_LIST
 #include "qforge/Dialect/QF/IR/QFOps.cpp.inc"
       >();
+}
+
+Operation *QFDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                          Type type, Location loc) {
+  auto elements = llvm::dyn_cast<DenseElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return arith::ConstantOp::create(builder, loc, type, elements);
 }
 
 //===----------------------------------------------------------------------===//
@@ -250,6 +260,39 @@ LogicalResult QuantizeOp::verify() {
 //===----------------------------------------------------------------------===//
 // DequantizeOp
 //===----------------------------------------------------------------------===//
+
+/// Largest qf.constant that qf.dequantize folds into float elements.
+static constexpr int64_t kMaxFoldElements = 1024;
+
+OpFoldResult DequantizeOp::fold(FoldAdaptor) {
+  auto cst = getInput().getDefiningOp<ConstantOp>();
+  if (!cst)
+    return {};
+  auto qType = llvm::cast<QuantizedTensorType>(cst.getResult().getType());
+  if (qType.getNumElements() > kMaxFoldElements)
+    return {};
+  num::QuantizedTensor q;
+  q.format = qType.getFormat().getFormat();
+  q.shape = toVector(qType.getShape());
+  for (unsigned i = 0; i < num::kNumSections; ++i)
+    if (!cst.readSection(static_cast<num::Section>(i), q.sections[i]))
+      return {}; // data not available (e.g. an elided blob)
+  std::vector<float> values(qType.getNumElements());
+  if (!num::dequantize(q, values.data(), /*threads=*/1))
+    return {};
+  auto resultType = llvm::cast<RankedTensorType>(getResult().getType());
+  auto floatType = llvm::cast<FloatType>(resultType.getElementType());
+  SmallVector<APFloat> converted;
+  converted.reserve(values.size());
+  for (float v : values) {
+    APFloat f(v);
+    bool lost;
+    f.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+              &lost);
+    converted.push_back(f);
+  }
+  return DenseElementsAttr::get(resultType, converted);
+}
 
 LogicalResult DequantizeOp::verify() {
   return verifySameShape(*this, getResult().getType(),

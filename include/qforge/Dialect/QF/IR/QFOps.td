@@ -62,11 +62,18 @@ def QF_DequantizeOp : QF_Op<"dequantize", [Pure]> {
     ```mlir
     %w = qf.dequantize %q : !qf.tensor<64x128xf32, #qf.format<"nf4:g64">> -> tensor<64x128xf32>
     ```
+
+    Folding: the dequantization of a `qf.constant` of at most 1024 elements
+    whose data is available folds to the exactly decoded values (the
+    reference decoder of the format library), so constant propagation sees
+    small quantized constants; larger weights stay packed. A `qf.quantize`
+    operand is never folded through: quantization changes the values.
   }];
   let arguments = (ins QF_QTensor:$input);
   let results = (outs QF_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
