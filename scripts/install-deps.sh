@@ -8,7 +8,7 @@ PKGS=(
   cmake ninja-build g++ ccache
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libbenchmark-dev
-  python3 python3-numpy python3-pytest pybind11-dev
+  python3 python3-numpy python3-pytest pybind11-dev python3-torch python3-matplotlib
 )
 
 missing=()

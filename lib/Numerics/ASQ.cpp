@@ -403,6 +403,11 @@ double qforge::num::solveIntervalDP(const IntervalCost &c, unsigned s,
     idx[tt - 2] = cur;
   }
   idx[0] = 0;
+  // Do not keep a very large argmin table alive in the thread's scratch.
+  if (sc.arg.size() > (size_t(1) << 26)) {
+    sc.arg.clear();
+    sc.arg.shrink_to_fit();
+  }
   return best;
 }
 

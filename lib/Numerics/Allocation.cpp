@@ -90,9 +90,9 @@ static std::vector<double> waterFill(const std::vector<double> &numel,
   return b;
 }
 
-std::vector<double> qforge::num::clampedClosedFormBits(
-    const std::vector<AllocTensor> &tensors, double avgBits, double lo,
-    double hi) {
+std::vector<double>
+qforge::num::clampedClosedFormBits(const std::vector<AllocTensor> &tensors,
+                                   double avgBits, double lo, double hi) {
   std::vector<double> numel, h;
   double sumN = 0;
   for (const AllocTensor &t : tensors) {
@@ -147,8 +147,8 @@ static void greedyFill(const std::vector<AllocUnit> &units,
                        double budgetBits, std::vector<int> &choice) {
   double used = 0;
   for (size_t j = 0; j < units.size(); ++j)
-    used += static_cast<double>(units[j].numel) *
-            units[j].options[choice[j]].rate;
+    used +=
+        static_cast<double>(units[j].numel) * units[j].options[choice[j]].rate;
   while (true) {
     double bestGain = 0;
     int bestUnit = -1, bestOpt = -1;
@@ -385,8 +385,7 @@ Status qforge::num::rdExactAllocate(const std::vector<AllocUnit> &units,
     AllocResult r;
     r.choice = dp;
     evaluateChoice(units, r);
-    if (r.totalBits <= budgetBits + 1e-6 &&
-        r.distortion <= out.distortion) {
+    if (r.totalBits <= budgetBits + 1e-6 && r.distortion <= out.distortion) {
       out = r;
     }
     out.exact = true;

@@ -21,8 +21,7 @@ double qforge::num::modCapStridePenalty(int64_t stride) {
 double qforge::num::modCapCapacity(const ModCapModule &m) {
   double c = 0;
   for (const ModCapLayer &l : m.layers)
-    c += static_cast<double>(l.params) * l.bits *
-         modCapStridePenalty(l.stride);
+    c += static_cast<double>(l.params) * l.bits * modCapStridePenalty(l.stride);
   return c;
 }
 

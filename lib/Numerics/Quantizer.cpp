@@ -255,33 +255,112 @@ static Status quantizePlain(const float *data,
 
   std::vector<uint8_t> codes(numel);
   std::vector<GroupScale> scales(geo.groups);
-  int64_t grain = groupGrain(geo.size);
-  ErrorSlot errs(geo.groups, grain);
-  parallelFor(geo.groups, grain, threads, [&](int64_t lo, int64_t hi) {
+  const bool stochastic = opt.rounding == Rounding::Stochastic;
+  const int64_t K = Rng::kChunk;
+  if (geo.size > K) {
+    // Large groups (per tensor, per channel, huge blocks): one group at a
+    // time, parallel over its chunks of K elements. Statistics and errors
+    // are combined in chunk order, and chunk c draws from
+    // Rng::chunkStream(seed, group, c), exactly as GroupQuantizer::quantize
+    // does sequentially.
     std::vector<float> xb, wb;
-    std::vector<uint8_t> cb(contiguous ? 0 : geo.size);
-    for (int64_t gid = lo; gid < hi; ++gid) {
-      const float *xg = gather(x, gid, xb);
-      const float *wg = gather(opt.importance, gid, wb);
-      uint8_t *cg = contiguous ? codes.data() + geo.base(gid) : cb.data();
-      Rng rng = Rng::stream(opt.seed, static_cast<uint64_t>(gid));
+    std::vector<uint8_t> cb;
+    const int64_t n = geo.size, nch = (n + K - 1) / K;
+    auto len = [&](int64_t c) { return std::min(K, n - c * K); };
+    for (int64_t gid = 0; gid < geo.groups; ++gid) {
+      const float *xg = x + geo.base(gid);
+      const float *wg =
+          opt.importance ? opt.importance + geo.base(gid) : nullptr;
+      if (!contiguous) {
+        xb.resize(n);
+        if (opt.importance)
+          wb.resize(n);
+        parallelFor(n, K, threads, [&](int64_t lo, int64_t hi) {
+          for (int64_t j = lo; j < hi; ++j) {
+            int64_t idx = geo.flat(gid, j);
+            xb[j] = x[idx];
+            if (opt.importance)
+              wb[j] = opt.importance[idx];
+          }
+        });
+        xg = xb.data();
+        wg = opt.importance ? wb.data() : nullptr;
+      }
+      std::vector<GroupStats> part(nch);
+      parallelFor(nch, 1, threads, [&](int64_t lo, int64_t hi) {
+        for (int64_t c = lo; c < hi; ++c)
+          part[c].add(xg + c * K, len(c));
+      });
+      GroupStats st;
+      for (const GroupStats &p : part)
+        st.merge(p);
       bool hasSuper = f.doubleQuant;
       float sup = hasSuper ? supers[gid / dqGroup] : 0.0f;
-      Status s =
-          gq.quantize(xg, wg, geo.size, hasSuper, sup,
-                      opt.rounding == Rounding::Stochastic ? &rng : nullptr,
-                      gid, cg, scales[gid]);
-      if (!s) {
-        errs.perChunk[lo / grain] = s;
-        return;
+      std::vector<GroupScale> cands;
+      if (Status s = gq.candidates(st, hasSuper, sup, gid, cands); !s)
+        return s;
+      size_t pick = 0;
+      if (cands.size() > 1) {
+        size_t nc = cands.size();
+        std::vector<double> err(nc * nch);
+        parallelFor(nch, 1, threads, [&](int64_t lo, int64_t hi) {
+          for (int64_t c = lo; c < hi; ++c)
+            for (size_t i = 0; i < nc; ++i)
+              err[i * nch + c] = gq.sqError(
+                  xg + c * K, wg ? wg + c * K : nullptr, len(c), cands[i]);
+        });
+        std::vector<double> total(nc, 0.0);
+        for (size_t i = 0; i < nc; ++i)
+          for (int64_t c = 0; c < nch; ++c)
+            total[i] += err[i * nch + c];
+        pick = GroupQuantizer::pickCandidate(total);
       }
+      uint8_t *cg = codes.data() + geo.base(gid);
+      if (!contiguous) {
+        cb.resize(n);
+        cg = cb.data();
+      }
+      parallelFor(nch, 1, threads, [&](int64_t lo, int64_t hi) {
+        for (int64_t c = lo; c < hi; ++c) {
+          Rng rng = Rng::chunkStream(opt.seed, static_cast<uint64_t>(gid),
+                                     static_cast<uint64_t>(c));
+          gq.encode(xg + c * K, len(c), cands[pick],
+                    stochastic ? &rng : nullptr, cg + c * K);
+        }
+      });
       if (!contiguous)
-        for (int64_t j = 0; j < geo.size; ++j)
-          codes[geo.flat(gid, j)] = cb[j];
+        parallelFor(n, K, threads, [&](int64_t lo, int64_t hi) {
+          for (int64_t j = lo; j < hi; ++j)
+            codes[geo.flat(gid, j)] = cb[j];
+        });
+      scales[gid] = cands[pick];
     }
-  });
-  if (Status s = errs.first(); !s)
-    return s;
+  } else {
+    int64_t grain = groupGrain(geo.size);
+    ErrorSlot errs(geo.groups, grain);
+    parallelFor(geo.groups, grain, threads, [&](int64_t lo, int64_t hi) {
+      std::vector<float> xb, wb;
+      std::vector<uint8_t> cb(contiguous ? 0 : geo.size);
+      for (int64_t gid = lo; gid < hi; ++gid) {
+        const float *xg = gather(x, gid, xb);
+        const float *wg = gather(opt.importance, gid, wb);
+        uint8_t *cg = contiguous ? codes.data() + geo.base(gid) : cb.data();
+        bool hasSuper = f.doubleQuant;
+        float sup = hasSuper ? supers[gid / dqGroup] : 0.0f;
+        Status s = gq.quantize(xg, wg, geo.size, hasSuper, sup, stochastic,
+                               opt.seed, gid, cg, scales[gid]);
+        if (!s) {
+          errs.perChunk[lo / grain] = s;
+          return;
+        }
+        if (!contiguous)
+          for (int64_t j = 0; j < geo.size; ++j)
+            codes[geo.flat(gid, j)] = cb[j];
+      }
+    });
+    if (Status s = errs.first(); !s)
+      return s;
+  }
 
   // Scales and zero points.
   auto &ssec = out.section(Section::Scales);

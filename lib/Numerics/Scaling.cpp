@@ -282,39 +282,57 @@ GroupQuantizer::GroupQuantizer(const FormatSpec &spec)
     qmax = (1 << spec.bits) - 1;
 }
 
+void GroupStats::add(const float *x, int64_t count) {
+  float amaxF = static_cast<float>(amax);
+  float lo32 = static_cast<float>(lo), hi32 = static_cast<float>(hi);
+  double ss = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    float v = x[i], a = std::fabs(v);
+    if (a > std::fabs(signedMax))
+      signedMax = v;
+    amaxF = std::max(amaxF, a);
+    lo32 = std::min(lo32, v);
+    hi32 = std::max(hi32, v);
+    ss += static_cast<double>(v) * v;
+  }
+  amax = amaxF;
+  lo = lo32;
+  hi = hi32;
+  sumSq += ss;
+  n += count;
+}
+
+void GroupStats::merge(const GroupStats &later) {
+  if (std::fabs(later.signedMax) > std::fabs(signedMax))
+    signedMax = later.signedMax;
+  amax = std::max(amax, later.amax);
+  lo = std::min(lo, later.lo);
+  hi = std::max(hi, later.hi);
+  sumSq += later.sumSq;
+  n += later.n;
+}
+
 double GroupQuantizer::baseScale(const float *x, int64_t n) const {
-  if (zp) {
-    double lo = 0, hi = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      lo = std::min<double>(lo, x[i]);
-      hi = std::max<double>(hi, x[i]);
-    }
-    return (hi - lo) / qmax;
-  }
+  GroupStats s;
+  s.add(x, n);
+  return baseScale(s);
+}
+
+double GroupQuantizer::baseScale(const GroupStats &st) const {
+  if (zp)
+    return (st.hi - st.lo) / qmax;
   switch (f.scaleStat) {
-  case ScaleStat::RMS: {
-    double s = 0;
-    for (int64_t i = 0; i < n; ++i)
-      s += double(x[i]) * x[i];
-    return n ? std::sqrt(s / n) : 0.0;
-  }
+  case ScaleStat::RMS:
+    return st.n ? std::sqrt(st.sumSq / st.n) : 0.0;
   case ScaleStat::SignMax: {
-    float best = 0;
-    for (int64_t i = 0; i < n; ++i)
-      if (std::fabs(x[i]) > std::fabs(best))
-        best = x[i];
-    double s = best / g.signMaxExtreme();
+    double s = st.signedMax / g.signMaxExtreme();
     if (!scaleTypeSigned(f.scaleType))
       s = std::fabs(s);
     return s;
   }
   case ScaleStat::AbsMax:
-  case ScaleStat::Search: {
-    float amax = 0;
-    for (int64_t i = 0; i < n; ++i)
-      amax = std::max(amax, std::fabs(x[i]));
-    return amax / g.absMaxRange();
-  }
+  case ScaleStat::Search:
+    return st.amax / g.absMaxRange();
   }
   return 0;
 }
@@ -456,15 +474,12 @@ static std::string fmtDouble(double v) {
   return os.str();
 }
 
-Status GroupQuantizer::quantize(const float *x, const float *w, int64_t n,
-                                bool hasSuper, float super, Rng *rng,
-                                int64_t group, uint8_t *codes,
-                                GroupScale &out) const {
-  double base = baseScale(x, n);
-  double lo = 0;
-  if (zp)
-    for (int64_t i = 0; i < n; ++i)
-      lo = std::min<double>(lo, x[i]);
+Status GroupQuantizer::candidates(const GroupStats &st, bool hasSuper,
+                                  float super, int64_t group,
+                                  std::vector<GroupScale> &out) const {
+  out.clear();
+  double base = baseScale(st);
+  double lo = st.lo;
   auto overflowError = [&](double s) {
     return Status::error(
         "group " + std::to_string(group) + ": scale " + fmtDouble(s) +
@@ -473,47 +488,76 @@ Status GroupQuantizer::quantize(const float *x, const float *w, int64_t n,
         (hasSuper ? " relative to the super-scale" : "") +
         "); use a wider scale type (f32, bf16) or double quantization");
   };
-  GroupScale s;
   if (f.scaleStat != ScaleStat::Search || base == 0 ||
       f.scaleType == ScaleType::None) {
+    GroupScale s;
     if (!roundScale(base, hasSuper, super, s.bits, s.scale))
       return overflowError(base);
     if (zp)
       s.zeroPoint = zeroPointFor(lo, s.scale);
-  } else {
-    // 17 log-spaced multipliers of the absmax scale; candidates that do
-    // not fit the scale type are skipped; the first minimum wins, with the
-    // multiplier 1 tried first.
-    const auto &mult = searchMultipliers();
-    double best = std::numeric_limits<double>::infinity();
-    bool found = false;
-    float lastScale = std::numeric_limits<float>::quiet_NaN();
-    for (int j = 0; j < 17; ++j) {
-      int k = j == 0 ? 8 : (j <= 8 ? j - 1 : j);
-      GroupScale c;
-      if (!roundScale(base * mult[k], hasSuper, super, c.bits, c.scale))
-        continue;
-      if (c.scale == lastScale)
-        continue;
-      lastScale = c.scale;
-      if (zp) {
-        // Shrink the range about its centre.
-        double hi = lo + base * qmax;
-        double mid = 0.5 * (lo + hi);
-        double clo = mid - 0.5 * base * mult[k] * qmax;
-        c.zeroPoint = zeroPointFor(clo, c.scale);
-      }
-      double e = sqError(x, w, n, c);
-      if (e < best) {
-        best = e;
-        s = c;
-        found = true;
-      }
-    }
-    if (!found)
-      return overflowError(base);
+    out.push_back(s);
+    return Status::success();
   }
-  encode(x, n, s, rng, codes);
-  out = s;
+  // 17 log-spaced multipliers of the absmax scale, multiplier 1 first.
+  const auto &mult = searchMultipliers();
+  float lastScale = std::numeric_limits<float>::quiet_NaN();
+  for (int j = 0; j < 17; ++j) {
+    int k = j == 0 ? 8 : (j <= 8 ? j - 1 : j);
+    GroupScale c;
+    if (!roundScale(base * mult[k], hasSuper, super, c.bits, c.scale))
+      continue;
+    if (c.scale == lastScale)
+      continue;
+    lastScale = c.scale;
+    if (zp) {
+      // Shrink (or widen) the range about its centre.
+      double mid = lo + 0.5 * base * qmax;
+      c.zeroPoint = zeroPointFor(mid - 0.5 * base * mult[k] * qmax, c.scale);
+    }
+    out.push_back(c);
+  }
+  if (out.empty())
+    return overflowError(base);
+  return Status::success();
+}
+
+size_t GroupQuantizer::pickCandidate(const std::vector<double> &errors) {
+  size_t best = 0;
+  for (size_t i = 1; i < errors.size(); ++i)
+    if (errors[i] < errors[best])
+      best = i;
+  return best;
+}
+
+Status GroupQuantizer::quantize(const float *x, const float *w, int64_t n,
+                                bool hasSuper, float super, bool stochastic,
+                                uint64_t seed, int64_t group, uint8_t *codes,
+                                GroupScale &out) const {
+  const int64_t K = Rng::kChunk;
+  GroupStats st;
+  for (int64_t c0 = 0; c0 < n; c0 += K) {
+    GroupStats part;
+    part.add(x + c0, std::min(K, n - c0));
+    st.merge(part);
+  }
+  std::vector<GroupScale> cands;
+  if (Status s = candidates(st, hasSuper, super, group, cands); !s)
+    return s;
+  size_t pick = 0;
+  if (cands.size() > 1) {
+    std::vector<double> err(cands.size(), 0.0);
+    for (size_t i = 0; i < cands.size(); ++i)
+      for (int64_t c0 = 0; c0 < n; c0 += K)
+        err[i] += sqError(x + c0, w ? w + c0 : nullptr, std::min(K, n - c0),
+                          cands[i]);
+    pick = pickCandidate(err);
+  }
+  for (int64_t c0 = 0, c = 0; c0 < n; c0 += K, ++c) {
+    Rng rng = Rng::chunkStream(seed, static_cast<uint64_t>(group),
+                               static_cast<uint64_t>(c));
+    encode(x + c0, std::min(K, n - c0), cands[pick],
+           stochastic ? &rng : nullptr, codes + c0);
+  }
+  out = cands[pick];
   return Status::success();
 }

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -273,6 +274,50 @@ TEST(ASQ, LargeInputsAgree) {
   }
 }
 
+TEST(ASQ, ExactSolversAgreeOnMediumInputs) {
+  // Larger than the brute force can check: the three exact solvers agree
+  // (Wilber's blocks grow, ties force path splicing on integer data).
+  std::mt19937_64 rng(77);
+  std::normal_distribution<double> N(0, 1);
+  std::uniform_real_distribution<double> U(0, 1);
+  for (int it = 0; it < 40; ++it) {
+    int64_t d = 500 + rng() % 1500;
+    unsigned s = 2 + rng() % 100;
+    std::vector<double> x(d), w(d);
+    for (int64_t i = 0; i < d; ++i) {
+      switch (it % 4) {
+      case 0:
+        x[i] = N(rng);
+        break;
+      case 1:
+        x[i] = std::exp(2 * N(rng));
+        break;
+      case 2:
+        x[i] = double(rng() % 50);
+        break;
+      default:
+        x[i] = std::round(N(rng) * 10) / 10;
+      }
+      w[i] = (rng() % 4 != 0) ? U(rng) : 0.0;
+    }
+    std::sort(x.begin(), x.end());
+    const double *wp = (it % 2) ? w.data() : nullptr;
+    double ref = -1;
+    for (ASQSolver sv : {ASQSolver::ExactSMAWK, ASQSolver::ExactPairwise,
+                         ASQSolver::ExactLagrange}) {
+      ASQOptions o;
+      o.solver = sv;
+      ASQResult r;
+      ASSERT_TRUE(solveASQ(x.data(), wp, d, s, o, r).ok());
+      double c = asqCost(x.data(), wp, d, r.values);
+      if (ref < 0)
+        ref = c;
+      EXPECT_NEAR(c, ref, 1e-9 * ref + 1e-12)
+          << asqSolverName(sv) << " case " << it;
+    }
+  }
+}
+
 namespace {
 /// Reference MDV optimum: bisection to 1e-12 with a naive O(d) step.
 double bruteMDV(const std::vector<double> &x, unsigned s) {
@@ -380,7 +425,7 @@ TEST(ASQTensor, RowCodebooksRoundTrip) {
   const int64_t R = 32, C = 200;
   std::vector<float> w = randomMatrix(R, C, 1);
   for (const char *fs :
-       {"asq:16:row", "asq:5:g40:f16", "asq:64", "asq:4:row:bf16"}) {
+       {"asq:16:row", "asq:5:g40:f16", "asq:64", "asq:4:row:bf16", "asq:256"}) {
     FormatSpec f = spec(fs);
     QuantizedTensor q;
     QuantizeOptions o;
@@ -394,6 +439,28 @@ TEST(ASQTensor, RowCodebooksRoundTrip) {
     EXPECT_EQ(q.section(Section::Codebooks).size(),
               uint64_t(groups) * f.levels * FormatSpec::scaleBits(f.scaleType) /
                   8);
+    if (f.scaleType == ScaleType::F32 && f.granularity != Granularity::Block) {
+      // Row or tensor codebooks in f32: check them element by element.
+      const auto &cbs = q.section(Section::Codebooks);
+      for (int64_t g = 0; g < groups; ++g) {
+        std::vector<float> cb(f.levels);
+        std::memcpy(cb.data(), cbs.data() + g * f.levels * 4, f.levels * 4);
+        EXPECT_TRUE(std::is_sorted(cb.begin(), cb.end())) << fs;
+        float lo = 1e30f, hi = -1e30f;
+        for (int64_t j = 0; j < gs; ++j) {
+          int64_t i = groups == 1 ? j : g * C + j;
+          lo = std::min(lo, w[i]);
+          hi = std::max(hi, w[i]);
+          // Decodes to a codebook value, and to the nearest one.
+          auto it = std::lower_bound(cb.begin(), cb.end(), back[i]);
+          ASSERT_TRUE(it != cb.end() && *it == back[i]) << fs;
+          for (float v : cb)
+            EXPECT_LE(std::fabs(back[i] - w[i]), std::fabs(v - w[i])) << fs;
+        }
+        EXPECT_EQ(cb.front(), lo) << fs;
+        EXPECT_EQ(cb.back(), hi) << fs;
+      }
+    }
     double mse = 0;
     for (int64_t i = 0; i < R * C; ++i)
       mse += (w[i] - back[i]) * (w[i] - back[i]);
@@ -402,7 +469,6 @@ TEST(ASQTensor, RowCodebooksRoundTrip) {
     std::printf("[ info ] %-16s bpw %.4f  MSE %.5f\n", fs,
                 f.bitsPerWeight({R, C}), mse);
     EXPECT_LT(mse, f.levels >= 16 ? 0.01 : 0.3) << fs;
-    (void)gs;
   }
 }
 

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qforge/Numerics/Allocation.h"
 #include "qforge/Numerics/ModCap.h"
+#include "qforge/Numerics/Allocation.h"
 
 #include <gtest/gtest.h>
 

@@ -428,6 +428,54 @@ TEST(Quantizer, IdenticalForAnyThreadCount) {
   }
 }
 
+TEST(Quantizer, LargeGroupsRunInParallelDeterministically) {
+  // Groups above Rng::kChunk elements are split into chunks across threads;
+  // the result equals the sequential GroupQuantizer on the whole group.
+  std::vector<float> x = studentTSamples(3 * Rng::kChunk + 1000, 5.0, 13);
+  int64_t n = static_cast<int64_t>(x.size());
+  std::vector<float> w(x.size());
+  Rng r(2);
+  for (float &v : w)
+    v = static_cast<float>(r.uniform());
+  for (const char *spec :
+       {"int8:tensor", "int4:tensor:search", "uint4:tensor:zp:search",
+        "crd-t5:4:rms", "e2m1:tensor:bf16:search"}) {
+    FormatSpec f = parsed(spec);
+    for (bool stoch : {false, true}) {
+      QuantizeOptions o1, o2;
+      o1.threads = 1;
+      o2.threads = 3;
+      o1.importance = o2.importance = w.data();
+      o1.rounding = o2.rounding =
+          stoch ? Rounding::Stochastic : Rounding::Nearest;
+      o1.seed = o2.seed = 5;
+      RoundTrip a = roundTrip(x, {n}, f, o1), b = roundTrip(x, {n}, f, o2);
+      ASSERT_TRUE(a.status.ok() && b.status.ok()) << spec;
+      EXPECT_EQ(a.q.sections, b.q.sections) << spec;
+      GroupQuantizer gq(f);
+      std::vector<uint8_t> codes(x.size());
+      GroupScale gs;
+      ASSERT_TRUE(gq.quantize(x.data(), w.data(), n, false, 0.0f, stoch, 5, 0,
+                              codes.data(), gs)
+                      .ok());
+      std::vector<uint8_t> packed(packedBytes(x.size(), f.bits), 0);
+      packCodes(codes.data(), x.size(), f.bits, packed.data());
+      EXPECT_EQ(packed, a.q.section(Section::Codes)) << spec;
+    }
+  }
+  // Large per-channel groups along axis 0 (strided) as well.
+  RoundTrip c1, c2;
+  QuantizeOptions o1, o2;
+  o1.threads = 1;
+  o2.threads = 4;
+  std::vector<float> y(x.begin(), x.begin() + 4 * Rng::kChunk);
+  c1 = roundTrip(y, {Rng::kChunk * 2, 2}, parsed("int4:ch@1"), o1);
+  c2 = roundTrip(y, {Rng::kChunk * 2, 2}, parsed("int4:ch@1"), o2);
+  ASSERT_TRUE(c1.status.ok() && c2.status.ok());
+  EXPECT_EQ(c1.q.sections, c2.q.sections);
+  EXPECT_LT(vnmse(y.data(), c1.y.data(), y.size()), 0.2);
+}
+
 TEST(Quantizer, StochasticRoundingIsUnbiasedAndReproducible) {
   std::vector<float> x = normalSamples(4096, 12);
   FormatSpec f = parsed("int3:g64");

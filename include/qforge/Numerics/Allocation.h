@@ -64,9 +64,9 @@ double closedFormG(const std::vector<AllocTensor> &tensors);
 
 /// Water-filling: b_i = clamp(theta + 1/2 log2(F_i s_i^2), lo, hi) with
 /// sum n_i b_i = avgBits * sum n_i. Requires lo <= avgBits <= hi.
-std::vector<double> clampedClosedFormBits(
-    const std::vector<AllocTensor> &tensors, double avgBits, double lo,
-    double hi);
+std::vector<double>
+clampedClosedFormBits(const std::vector<AllocTensor> &tensors, double avgBits,
+                      double lo, double hi);
 
 /// An option of a decision unit: its rate in bits per parameter and its
 /// distortion (the unit's contribution to the objective, e.g.
@@ -107,12 +107,12 @@ Status roundAllocation(const std::vector<AllocUnit> &units,
 /// sum n F s^2 / sum n, which makes the model exact for a shared rate).
 /// Bounds are the option rates in [minBits, maxBits].
 Status closedFormAllocate(const std::vector<AllocUnit> &units,
-                          const std::vector<AllocTensor> &model,
-                          double avgBits, AllocResult &out);
+                          const std::vector<AllocTensor> &model, double avgBits,
+                          AllocResult &out);
 
 /// rd-exact: minimise sum distortion s.t. sum numel * rate <= budgetBits.
-Status rdExactAllocate(const std::vector<AllocUnit> &units,
-                       double budgetBits, AllocResult &out);
+Status rdExactAllocate(const std::vector<AllocUnit> &units, double budgetBits,
+                       AllocResult &out);
 
 /// Predicted KL share of a tensor: 1/2 * Fbar * ||delta theta||^2.
 inline double predictedKL(double fisher, double sumSquaredError) {

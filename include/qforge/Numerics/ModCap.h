@@ -1,4 +1,5 @@
-//===- ModCap.h - Module capacity and oscillation-aware grouping -*- C++ -*-===//
+//===- ModCap.h - Module capacity and oscillation-aware grouping -*- C++
+//-*-===//
 //
 // Part of the QForge project, under the Apache License v2.0 with LLVM
 // Exceptions. See LICENSE for license information.

@@ -35,6 +35,13 @@ public:
   static Rng stream(uint64_t seed, uint64_t index) {
     return Rng(mixSeed(seed, index));
   }
+  /// The stream of chunk `chunk` (of kChunk elements) of group `group`:
+  /// chunk 0 is stream(seed, group), so small groups use one stream.
+  static constexpr int64_t kChunk = int64_t(1) << 16;
+  static Rng chunkStream(uint64_t seed, uint64_t group, uint64_t chunk) {
+    return chunk == 0 ? stream(seed, group)
+                      : stream(mixSeed(seed, group), chunk);
+  }
   uint64_t next();
   /// Uniform in [0, 1) with 53 random bits.
   double uniform();

@@ -114,6 +114,17 @@ struct GroupScale {
   int zeroPoint = 0; ///< code-domain zero point (zp formats)
 };
 
+/// Statistics of (part of) a group; partial statistics of consecutive
+/// chunks merge in order, so the result does not depend on the chunking's
+/// schedule.
+struct GroupStats {
+  double amax = 0, lo = 0, hi = 0, sumSq = 0; ///< lo <= 0 <= hi
+  float signedMax = 0; ///< first element of largest magnitude
+  int64_t n = 0;
+  void add(const float *x, int64_t count);
+  void merge(const GroupStats &later);
+};
+
 /// Quantizes groups of an Int, Float or Lut format.
 class GroupQuantizer {
 public:
@@ -123,18 +134,36 @@ public:
   /// The unrounded scale the statistic asks for (for `search`: the absmax
   /// scale the multipliers apply to; for zero-point formats (max-min)/qmax).
   /// Used for super-scales of double quantization.
+  double baseScale(const GroupStats &s) const;
   double baseScale(const float *x, int64_t n) const;
+  /// The rounded scale, or for `search` the candidate scales in the order
+  /// they are tried (multiplier 1 first, then 1/4 ... 4; candidates that do
+  /// not fit the scale type or repeat the previous one are left out).
+  /// Fails when no candidate fits the scale type.
+  Status candidates(const GroupStats &s, bool hasSuper, float super,
+                    int64_t group, std::vector<GroupScale> &out) const;
+  /// Squared error sum w (x - decode(encode(x)))^2 with nearest rounding.
+  double sqError(const float *x, const float *w, int64_t n,
+                 const GroupScale &s) const;
+  /// Codes of n elements (one per byte) for a chosen scale; rng = nullptr
+  /// for nearest rounding.
+  void encode(const float *x, int64_t n, const GroupScale &s, Rng *rng,
+              uint8_t *codes) const;
   /// The f32 super-scale for a double-quantization group whose base scales
   /// have largest magnitude `maxBase`.
   float superScale(double maxBase) const;
 
-  /// Chooses and rounds the scale of a group (x: n values; w: optional
-  /// importance) and writes its codes (one per byte). `super` is the
-  /// decoded super-scale when `hasSuper`. `rng` is used for stochastic
-  /// rounding (nullptr = nearest). `group` only names the group in errors.
+  /// Chooses and rounds the scale of group `group` (x: n values; w:
+  /// optional importance) and writes its codes (one per byte): statistics,
+  /// candidates, squared errors summed per chunk of Rng::kChunk elements in
+  /// order, first minimum. `super` is the decoded super-scale when
+  /// `hasSuper`. Stochastic rounding draws chunk c of the group from
+  /// Rng::chunkStream(seed, group, c).
   Status quantize(const float *x, const float *w, int64_t n, bool hasSuper,
-                  float super, Rng *rng, int64_t group, uint8_t *codes,
-                  GroupScale &out) const;
+                  float super, bool stochastic, uint64_t seed, int64_t group,
+                  uint8_t *codes, GroupScale &out) const;
+  /// Picks the first minimum of `errors` (one per candidate).
+  static size_t pickCandidate(const std::vector<double> &errors);
 
   /// Decoded value of a code in a group: scale * value (f32 multiply).
   float decode(uint8_t code, const GroupScale &s) const {
@@ -147,10 +176,6 @@ private:
   /// Rounds an ideal scale to storage; false if it does not fit.
   bool roundScale(double ideal, bool hasSuper, float super, uint32_t &bits,
                   float &decoded) const;
-  void encode(const float *x, int64_t n, const GroupScale &s, Rng *rng,
-              uint8_t *codes) const;
-  double sqError(const float *x, const float *w, int64_t n,
-                 const GroupScale &s) const;
   int zeroPointFor(double lo, float scale) const;
 
   FormatSpec f;

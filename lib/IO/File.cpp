@@ -1,0 +1,197 @@
+//===- File.cpp - Memory-mapped files and element types -------------------===//
+//
+// Part of the QForge project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "qforge/IO/File.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace qforge::io;
+
+namespace {
+struct DTypeInfo {
+  DType type;
+  const char *name;
+  unsigned size;
+  int64_t blockElems;
+  int64_t blockBytes;
+};
+constexpr DTypeInfo kTypes[] = {
+    {DType::F64, "f64", 8, 1, 8},       {DType::F32, "f32", 4, 1, 4},
+    {DType::F16, "f16", 2, 1, 2},       {DType::BF16, "bf16", 2, 1, 2},
+    {DType::I64, "i64", 8, 1, 8},       {DType::I32, "i32", 4, 1, 4},
+    {DType::I16, "i16", 2, 1, 2},       {DType::I8, "i8", 1, 1, 1},
+    {DType::U64, "u64", 8, 1, 8},       {DType::U32, "u32", 4, 1, 4},
+    {DType::U16, "u16", 2, 1, 2},       {DType::U8, "u8", 1, 1, 1},
+    {DType::Bool, "bool", 1, 1, 1},     {DType::F8E4M3, "f8e4m3", 1, 1, 1},
+    {DType::F8E5M2, "f8e5m2", 1, 1, 1}, {DType::Q4_0, "q4_0", 0, 32, 18},
+    {DType::Q8_0, "q8_0", 0, 32, 34},   {DType::IQ4_NL, "iq4_nl", 0, 32, 18},
+    {DType::Q4_K, "q4_k", 0, 256, 144},
+};
+const DTypeInfo &info(DType t) {
+  for (const DTypeInfo &i : kTypes)
+    if (i.type == t)
+      return i;
+  return kTypes[1];
+}
+} // namespace
+
+const char *qforge::io::dtypeName(DType t) { return info(t).name; }
+
+bool qforge::io::parseDType(const std::string &name, DType &out) {
+  for (const DTypeInfo &i : kTypes)
+    if (name == i.name) {
+      out = i.type;
+      return true;
+    }
+  return false;
+}
+
+unsigned qforge::io::dtypeSize(DType t) { return info(t).size; }
+bool qforge::io::isBlockType(DType t) { return info(t).size == 0; }
+int64_t qforge::io::dtypeBlockElements(DType t) { return info(t).blockElems; }
+int64_t qforge::io::dtypeBlockBytes(DType t) { return info(t).blockBytes; }
+
+Status qforge::io::dtypeBytes(DType t, int64_t numel, uint64_t &bytes) {
+  const DTypeInfo &i = info(t);
+  if (numel < 0)
+    return Status::error("negative element count");
+  if (numel % i.blockElems != 0)
+    return Status::error(std::string("element count ") + std::to_string(numel) +
+                         " is not a multiple of the " + i.name + " block of " +
+                         std::to_string(i.blockElems));
+  uint64_t blocks = static_cast<uint64_t>(numel / i.blockElems);
+  if (blocks > UINT64_MAX / static_cast<uint64_t>(i.blockBytes))
+    return Status::error("tensor byte size overflows");
+  bytes = blocks * static_cast<uint64_t>(i.blockBytes);
+  return Status::success();
+}
+
+Status qforge::io::checkedNumel(const std::vector<int64_t> &shape,
+                                int64_t &numel) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return Status::error("negative dimension " + std::to_string(d));
+    if (d != 0 && n > INT64_MAX / d)
+      return Status::error("shape element count overflows int64");
+    n *= d;
+  }
+  numel = n;
+  return Status::success();
+}
+
+MappedFile::~MappedFile() {
+  if (base && length)
+    ::munmap(const_cast<uint8_t *>(base), length);
+}
+
+Status MappedFile::open(const std::string &path,
+                        std::shared_ptr<MappedFile> &out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return Status::error("cannot open '" + path + "': " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Status::error("cannot stat '" + path + "': " + std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::error("'" + path + "' is not a regular file");
+  }
+  auto f = std::make_shared<MappedFile>();
+  f->filePath = path;
+  f->length = static_cast<uint64_t>(st.st_size);
+  if (f->length) {
+    void *p = ::mmap(nullptr, f->length, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int e = errno;
+      ::close(fd);
+      f->length = 0;
+      return Status::error("cannot map '" + path + "': " + std::strerror(e));
+    }
+    f->base = static_cast<const uint8_t *>(p);
+  }
+  ::close(fd);
+  out = std::move(f);
+  return Status::success();
+}
+
+Status qforge::io::writeFile(const std::string &path,
+                             const std::vector<uint8_t> &bytes) {
+  FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f)
+    return Status::error("cannot create '" + path +
+                         "': " + std::strerror(errno));
+  size_t n = bytes.empty() ? 0 : std::fwrite(bytes.data(), 1, bytes.size(), f);
+  bool bad = n != bytes.size();
+  if (std::fclose(f) != 0)
+    bad = true;
+  if (bad)
+    return Status::error("cannot write '" + path +
+                         "': " + std::strerror(errno));
+  return Status::success();
+}
+
+void qforge::io::appendLE(std::vector<uint8_t> &out, uint64_t v,
+                          unsigned bytes) {
+  for (unsigned i = 0; i < bytes; ++i)
+    out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+uint64_t qforge::io::readLE(const uint8_t *p, unsigned bytes) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < bytes; ++i)
+    v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+bool qforge::io::isValidUtf8(const std::string &s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    unsigned len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (n - i < len)
+      return false;
+    for (unsigned k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000))
+      return false;
+    i += len;
+  }
+  return true;
+}
