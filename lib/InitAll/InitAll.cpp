@@ -21,6 +21,7 @@ void qforge::registerAllDialects(mlir::DialectRegistry &registry) {
 void qforge::registerAllPasses() {
   qf::registerQFPasses();
   registerQFConversionPasses();
+  qf::registerQFQuantizePipeline();
   // Pipelines (qf-quantize-pipeline, qf-cpu-pipeline, qf-nvptx-pipeline)
   // register here too, one call each.
 }

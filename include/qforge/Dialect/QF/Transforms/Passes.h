@@ -22,6 +22,10 @@ namespace qforge::qf {
 #define GEN_PASS_REGISTRATION
 #include "qforge/Dialect/QF/Transforms/Passes.h.inc"
 
+/// Registers `qf-quantize-pipeline` (import sensitivities, ModCap grouping,
+/// bit allocation, weight quantization, fusion, report).
+void registerQFQuantizePipeline();
+
 } // namespace qforge::qf
 
 #endif // QFORGE_DIALECT_QF_TRANSFORMS_PASSES_H
