@@ -5,7 +5,13 @@
 # the output is identical on every machine.
 #
 # SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
-"""Usage: gen_model.py OUT.mlir [--dim D] [--hidden H] [--layers L] [--seed S]"""
+"""Usage: gen_model.py OUT.mlir [--dim D] [--hidden H] [--layers L] [--seed S]
+                     [--sensitivity OUT.json]
+
+With --sensitivity, the same network is built in PyTorch and its mean
+diagonal Fisher per weight is estimated with qforge.fisher (outputs read as
+logits, labels sampled from the model, 8 batches of 32 random inputs, fixed
+seed) and written as the sidecar qf-import-sensitivity reads."""
 
 import argparse
 import sys
@@ -32,6 +38,7 @@ def main():
     ap.add_argument("--hidden", type=int, default=1024)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=20261122)
+    ap.add_argument("--sensitivity", help="also write a Fisher sidecar JSON")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     d, h = a.dim, a.hidden
@@ -80,7 +87,44 @@ def main():
     lines.append("#-}")
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
+    if a.sensitivity:
+        write_fisher(a.sensitivity, blobs, a.layers, d, a.seed)
     return 0
+
+
+def write_fisher(path, blobs, layers, dim, seed):
+    import torch
+    from qforge.fisher import estimate_fisher, write_sensitivity
+
+    class MLP(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = torch.nn.ModuleList()
+            for _ in range(layers):
+                block = torch.nn.Module()
+                block.mlp = torch.nn.Module()
+                block.mlp.up = torch.nn.Linear(1, 1, bias=False)
+                block.mlp.down = torch.nn.Linear(1, 1, bias=False)
+                self.layers.append(block)
+
+        def forward(self, x):
+            for block in self.layers:
+                x = x + block.mlp.down(torch.relu(block.mlp.up(x)))
+            return x
+
+    model = MLP()
+    weights = dict(blobs)
+    for i, block in enumerate(model.layers):
+        block.mlp.up.weight = torch.nn.Parameter(
+            torch.from_numpy(weights[f"layers_{i}_up"].copy()))
+        block.mlp.down.weight = torch.nn.Parameter(
+            torch.from_numpy(weights[f"layers_{i}_down"].copy()))
+    gen = torch.Generator().manual_seed(seed)
+    batches = [torch.randn(32, dim, generator=gen) for _ in range(8)]
+    fisher = estimate_fisher(model, batches, seed=seed, progress=False)
+    write_sensitivity(path, fisher,
+                      rename=lambda n: n[:-len(".weight")]
+                      if n.endswith(".weight") else n)
 
 
 if __name__ == "__main__":

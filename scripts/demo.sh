@@ -12,21 +12,41 @@ PY=/usr/bin/python3
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "1. Example model: 2-layer transformer MLP (dim 256, hidden 1024), Student-t weights"
-$PY "$ROOT/examples/gen_model.py" "$OUT/mlp.mlir"
+step "1. Example model: 2-layer transformer MLP (dim 256, hidden 1024), Student-t weights,"
+echo "   and its mean diagonal Fisher per weight estimated with PyTorch (qforge.fisher)"
+PYTHONPATH="$BUILD/python_packages" $PY "$ROOT/examples/gen_model.py" "$OUT/mlp.mlir" \
+  --sensitivity "$OUT/mlp.fisher.json"
+cat "$OUT/mlp.fisher.json" | tr -d '\n ' | sed 's/},/},\n  /g; s/^/  /'; echo
 echo "wrote $OUT/mlp.mlir ($(du -h "$OUT/mlp.mlir" | cut -f1))"
 "$BIN/quant-opt" "$OUT/mlp.mlir" -mlir-elide-resource-strings-if-larger=16 \
   | grep -E 'arith.constant \{qf.name|linalg.matmul' | sed 's/^ */  /' | cut -c1-150
 
-step "2. Formats: canonical specs and their exact bits per weight on a 1024x256 weight"
-for spec in int8:ch int4:g128:f16 uint4:g32:f16:zp nf4:g64 nf4:g64:e4m3:dq=256 \
-            mxfp4 nvfp4 q4_0 q4_k crd-t5:4:g64:bf16 int3:g64:bf16:outliers=2^-10 \
-            asq:16:ch kashin:2+2; do
-  printf '  %-32s ' "$spec"
-  echo "func.func private @f() -> !qf.tensor<1024x256xf32, \"$spec\">" \
-    | "$BIN/quant-opt" 2>&1 | grep -o '#qf.format<"[^"]*">' | head -1
-done
+step "2. Formats: canonical spec, exact bits/weight and SQNR on a 1024x256 Student-t(5) tensor"
+PYTHONPATH="$BUILD/python_packages" $PY - <<'PYEOF'
+import numpy as np, qforge
+x = np.random.default_rng(0).standard_t(5.0, size=(1024, 256)).astype(np.float32)
+print(f"  {'spec':30s} {'canonical':30s} {'bits/w':>7s} {'SQNR dB':>8s}")
+for spec in ["int8:ch", "int4:g128:f16", "uint4:g32:f16:zp", "nf4:g64",
+             "nf4:g64:e4m3:dq=256", "mxfp4", "nvfp4", "q4_0", "q4_k", "iq4_nl",
+             "crd-t5:4:g64:bf16", "int3:g64:bf16:outliers=2^-10", "asq:16:ch",
+             "kashin:2+2"]:
+    q = qforge.quantize(x, spec)
+    sqnr = 10 * np.log10(np.mean(x.astype(np.float64) ** 2) / q.mse(x))
+    print(f"  {spec:30s} {q.format:30s} {q.bits_per_weight:7.3f} {sqnr:8.2f}")
+PYEOF
 
 step "3. Interop with upstream quant: !quant.uniform -> qf -> !quant.uniform"
 "$BIN/quant-opt" "$ROOT/test/Dialect/QF/Transforms/qf-from-quant.mlir" \
   -split-input-file -qf-from-quant 2>/dev/null | grep -E 'qf\.(quantize|dequantize)' | head -4 | cut -c1-160
+
+step "4. The quantization pipeline: sensitivities -> ModCap grouping -> Fisher bit allocation"
+echo "   (exact rate-distortion, 3.5 bits/param budget) -> quantization -> dequant-matmul fusion"
+"$BIN/quant-opt" "$OUT/mlp.mlir" -o "$OUT/mlp.q.mlir" \
+  -qf-quantize-pipeline="avg-bits=3.5 method=rd-exact sensitivity=$OUT/mlp.fisher.json top-k=1 modcap-report=true table=true report=$OUT/mlp.report.json"
+echo "report: $OUT/mlp.report.json"
+
+step "5. The quantized model: packed qf.constant weights feeding fused qf.matmul ops"
+"$BIN/quant-opt" "$OUT/mlp.q.mlir" -mlir-elide-resource-strings-if-larger=16 \
+  | grep -E 'qf.matmul' | sed 's/^ */  /' | cut -c1-170
+printf '  size: float %s -> quantized %s (MLIR text with hex blobs)\n' \
+  "$(du -h "$OUT/mlp.mlir" | cut -f1)" "$(du -h "$OUT/mlp.q.mlir" | cut -f1)"
