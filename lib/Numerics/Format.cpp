@@ -674,8 +674,9 @@ Status FormatSpec::verify() const {
                  " is out of range [2, 8]");
     if (intKind == IntKind::Unsigned && !zeroPoint)
       return err("unsigned integer codes need a zero point ('zp')");
-    if (zeroPoint && intKind == IntKind::Symmetric)
-      return err("symmetric codes ('sint<b>') take no zero point");
+    if (zeroPoint && intKind != IntKind::Unsigned)
+      return err("a zero point ('zp') requires unsigned integer codes "
+                 "('uint<b>')");
     if (scaleType == ScaleType::None)
       return err("integer codes need a scale type");
     if (scaleStat == ScaleStat::RMS)

@@ -20,11 +20,11 @@ func.func @per_tensor(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 def test_compile_runs_qf_passes():
     out = qforge.compile(QUANT, "qf-from-quant")
     assert 'qf.quantize %arg0' in out
-    assert '#qf.format<"int8:zp">' in out
+    assert '#qf.format<"uint8:zp">' in out
     assert "quant.qcast" not in out
     # Anchored pipeline spelling and upstream passes.
     out2 = qforge.compile(QUANT, "builtin.module(qf-from-quant,canonicalize)")
-    assert '#qf.format<"int8:zp">' in out2
+    assert '#qf.format<"uint8:zp">' in out2
     # The round trip back to quant.
     back = qforge.compile(out, "qf-to-quant")
     assert "quant.qcast" in back

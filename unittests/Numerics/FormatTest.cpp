@@ -71,7 +71,8 @@ TEST(FormatSpec, Errors) {
             std::string::npos);
   EXPECT_NE(parseErr("lut2[0,1,2]").find("needs 4"), std::string::npos);
   EXPECT_NE(parseErr("uint4:g32").find("zero point"), std::string::npos);
-  EXPECT_NE(parseErr("sint4:g32:zp").find("symmetric"), std::string::npos);
+  EXPECT_NE(parseErr("sint4:g32:zp").find("unsigned"), std::string::npos);
+  EXPECT_NE(parseErr("int4:g32:zp").find("unsigned"), std::string::npos);
   EXPECT_NE(parseErr("nf4:g32:zp").find("integer codes"), std::string::npos);
   EXPECT_NE(parseErr("nf4:g64:e8m0").find("e8m0"), std::string::npos);
   EXPECT_NE(parseErr("int4:rms").find("rms"), std::string::npos);

@@ -120,6 +120,14 @@ std::string toStatic(quant::QuantizedType qt, ArrayRef<int64_t> shape,
   f.zeroPoint = out.anyZeroPoint || f.intKind == num::IntKind::Unsigned;
   if (f.zeroPoint && f.intKind == num::IntKind::Symmetric)
     return "symmetric storage range with a non-zero zero point";
+  if (f.zeroPoint && f.intKind == num::IntKind::Signed) {
+    // qf zero points live in the unsigned code domain: signed storage q with
+    // zero point z holds the same values as unsigned storage q + 2^(b-1)
+    // with zero point z + 2^(b-1).
+    f.intKind = num::IntKind::Unsigned;
+    for (int32_t &zp : out.zeroPoints)
+      zp += 1 << (width - 1);
+  }
   if (!f.zeroPoint)
     out.zeroPoints.clear();
   f.tableScaling = num::TableScaling::AbsMax;

@@ -65,7 +65,7 @@ func.func private @unsigned_without_zp() -> !qf.tensor<4x64xf32, #qf.format<"uin
 
 // -----
 
-// expected-error @+1 {{symmetric codes ('sint<b>') take no zero point}}
+// expected-error @+1 {{a zero point ('zp') requires unsigned integer codes ('uint<b>')}}
 func.func private @symmetric_with_zp() -> !qf.tensor<4x64xf32, #qf.format<"sint4:g32:zp">>
 
 // -----

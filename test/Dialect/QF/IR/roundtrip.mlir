@@ -137,6 +137,6 @@ func.func @ops(%a: tensor<3x128xf32>, %b: tensor<2x5x64xf32>, %c: tensor<?x128xf
   %0 = qf.matmul %a, %w {transpose_weight} : tensor<3x128xf32>, !qf.tensor<64x128xf32, #qf.format<"int4:g64:f16">> -> tensor<3x64xf32>
   %1 = qf.matmul %b, %w : tensor<2x5x64xf32>, !qf.tensor<64x128xf32, #qf.format<"int4:g64:f16">> -> tensor<2x5x128xf32>
   %2 = qf.matmul %c, %w {transpose_weight} : tensor<?x128xf32>, !qf.tensor<64x128xf32, #qf.format<"int4:g64:f16">> -> tensor<?x64xf32>
-  %3 = qf.quantize %x {scales = dense<0.5> : tensor<1xf32>, zero_points = dense<3> : tensor<1xi32>} : tensor<8x16xf32> -> !qf.tensor<8x16xf32, #qf.format<"int8:zp">>
+  %3 = qf.quantize %x {scales = dense<0.5> : tensor<1xf32>, zero_points = dense<3> : tensor<1xi32>} : tensor<8x16xf32> -> !qf.tensor<8x16xf32, #qf.format<"uint8:zp">>
   return
 }

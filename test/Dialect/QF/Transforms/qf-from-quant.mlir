@@ -1,8 +1,10 @@
 // RUN: quant-opt %s -split-input-file -qf-from-quant -verify-diagnostics | FileCheck %s
 
 // CHECK-LABEL: func.func @per_tensor
-// CHECK: %[[Q:.*]] = qf.quantize %arg0 {scales = dense<5.000000e-01> : tensor<1xf32>, zero_points = dense<3> : tensor<1xi32>} : tensor<4x8xf32> -> !qf.tensor<4x8xf32, #qf.format<"int8:zp">>
-// CHECK: %[[D:.*]] = qf.dequantize %[[Q]] : !qf.tensor<4x8xf32, #qf.format<"int8:zp">> -> tensor<4x8xf32>
+// Signed storage with a zero point becomes unsigned codes holding the same
+// values: q + 128 with zero point 3 + 128.
+// CHECK: %[[Q:.*]] = qf.quantize %arg0 {scales = dense<5.000000e-01> : tensor<1xf32>, zero_points = dense<131> : tensor<1xi32>} : tensor<4x8xf32> -> !qf.tensor<4x8xf32, #qf.format<"uint8:zp">>
+// CHECK: %[[D:.*]] = qf.dequantize %[[Q]] : !qf.tensor<4x8xf32, #qf.format<"uint8:zp">> -> tensor<4x8xf32>
 // CHECK: return %[[D]]
 // CHECK-NOT: quant.
 func.func @per_tensor(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {

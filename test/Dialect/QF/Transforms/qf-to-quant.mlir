@@ -2,13 +2,13 @@
 // RUN: quant-opt %s -split-input-file -qf-to-quant -qf-from-quant 2>/dev/null | FileCheck %s --check-prefix=BACK
 
 // CHECK-LABEL: func.func @per_tensor
-// CHECK: %[[Q:.*]] = quant.qcast %arg0 : tensor<4x8xf32> to tensor<4x8x!quant.uniform<i8:f32, 5.000000e-01:3>>
-// CHECK: quant.dcast %[[Q]] : tensor<4x8x!quant.uniform<i8:f32, 5.000000e-01:3>> to tensor<4x8xf32>
+// CHECK: %[[Q:.*]] = quant.qcast %arg0 : tensor<4x8xf32> to tensor<4x8x!quant.uniform<u8:f32, 5.000000e-01:131>>
+// CHECK: quant.dcast %[[Q]] : tensor<4x8x!quant.uniform<u8:f32, 5.000000e-01:131>> to tensor<4x8xf32>
 // BACK-LABEL: func.func @per_tensor
-// BACK: qf.quantize %arg0 {scales = dense<5.000000e-01> : tensor<1xf32>, zero_points = dense<3> : tensor<1xi32>} : tensor<4x8xf32> -> !qf.tensor<4x8xf32, #qf.format<"int8:zp">>
+// BACK: qf.quantize %arg0 {scales = dense<5.000000e-01> : tensor<1xf32>, zero_points = dense<131> : tensor<1xi32>} : tensor<4x8xf32> -> !qf.tensor<4x8xf32, #qf.format<"uint8:zp">>
 func.func @per_tensor(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
-  %q = qf.quantize %x {scales = dense<0.5> : tensor<1xf32>, zero_points = dense<3> : tensor<1xi32>} : tensor<4x8xf32> -> !qf.tensor<4x8xf32, #qf.format<"int8:zp">>
-  %y = qf.dequantize %q : !qf.tensor<4x8xf32, #qf.format<"int8:zp">> -> tensor<4x8xf32>
+  %q = qf.quantize %x {scales = dense<0.5> : tensor<1xf32>, zero_points = dense<131> : tensor<1xi32>} : tensor<4x8xf32> -> !qf.tensor<4x8xf32, #qf.format<"uint8:zp">>
+  %y = qf.dequantize %q : !qf.tensor<4x8xf32, #qf.format<"uint8:zp">> -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
 

@@ -26,9 +26,9 @@ def QFFromQuant : Pass<"qf-from-quant"> {
     %y = quant.dcast %q : tensor<4x8x!quant.uniform<i8:f32, 0.5:3>> to tensor<4x8xf32>
     // becomes
     %q = qf.quantize %x {scales = dense<5.000000e-01> : tensor<1xf32>,
-                         zero_points = dense<3> : tensor<1xi32>}
-        : tensor<4x8xf32> -> !qf.tensor<4x8xf32, #qf.format<"int8:zp">>
-    %y = qf.dequantize %q : !qf.tensor<4x8xf32, #qf.format<"int8:zp">> -> tensor<4x8xf32>
+                         zero_points = dense<131> : tensor<1xi32>}
+        : tensor<4x8xf32> -> !qf.tensor<4x8xf32, #qf.format<"uint8:zp">>
+    %y = qf.dequantize %q : !qf.tensor<4x8xf32, #qf.format<"uint8:zp">> -> tensor<4x8xf32>
     ```
   }];
   let dependentDialects = ["::qforge::qf::QFDialect"];
