@@ -30,3 +30,20 @@ if config.qforge_has_ptxas:
     config.substitutions.append(("%ptxas", config.ptxas_executable))
 else:
     lit_config.note("ptxas not found: PTX assembly tests are skipped")
+
+# The GPU runner is built where the CUDA toolkit is found; tests that execute
+# kernels need a device as well (qforge-gpu-run --probe exits 77 without one).
+gpu_run = os.path.join(config.qforge_tools_dir, "qforge-gpu-run")
+if os.path.exists(gpu_run):
+    import subprocess
+    config.available_features.add("qforge-gpu-run")
+    config.substitutions.append(("%qforge-gpu-run", gpu_run))
+    probe = subprocess.run([gpu_run, "--probe"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    if probe.returncode == 0:
+        config.available_features.add("cuda-device")
+    else:
+        lit_config.note("no CUDA device: GPU execution tests are skipped")
+else:
+    lit_config.note("qforge-gpu-run not built (no CUDA toolkit): GPU runner "
+                    "tests are skipped")

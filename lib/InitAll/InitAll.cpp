@@ -9,6 +9,8 @@
 #include "qforge/InitAll.h"
 
 #include "qforge/Conversion/Passes.h"
+#include "qforge/Conversion/QFToGPU/QFToGPU.h"
+#include "qforge/Conversion/QFToVector/QFToVector.h"
 #include "qforge/Dialect/QF/IR/QF.h"
 #include "qforge/Dialect/QF/Transforms/Passes.h"
 
@@ -22,6 +24,8 @@ void qforge::registerAllPasses() {
   qf::registerQFPasses();
   registerQFConversionPasses();
   qf::registerQFQuantizePipeline();
+  registerQFNVPTXPipeline();
+  registerQFCPUPipeline();
   // Pipelines (qf-quantize-pipeline, qf-cpu-pipeline, qf-nvptx-pipeline)
   // register here too, one call each.
 }

@@ -1,0 +1,48 @@
+//===- QFToVector.h - qf to vector lowering and CPU pipeline ----*- C++ -*-===//
+//
+// Part of the QForge project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The CPU code generation path: `qf-lower-to-vector` (Passes.td) rewrites
+// qf.dequantize and qf.matmul into scf/vector/arith code; the registered
+// pipeline `qf-cpu-pipeline{target=...}` continues through bufferization
+// to the LLVM dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QFORGE_CONVERSION_QFTOVECTOR_QFTOVECTOR_H
+#define QFORGE_CONVERSION_QFTOVECTOR_QFTOVECTOR_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace qforge {
+
+struct QFCPUPipelineOptions
+    : public mlir::PassPipelineOptions<QFCPUPipelineOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("avx2, avx512, neon or host"),
+                             llvm::cl::init("host")};
+};
+
+/// qf + linalg/tensor/func -> LLVM dialect: qf-lower-to-vector, one-shot
+/// bufferization (function boundaries, identity layouts), dropping of
+/// results equivalent to arguments, and the conversions to LLVM.
+void buildQFCPUPipeline(mlir::OpPassManager &pm,
+                        const QFCPUPipelineOptions &options);
+
+/// Registers `qf-cpu-pipeline`.
+void registerQFCPUPipeline();
+
+/// The concrete target (`avx2`, `avx512` or `neon`, or `generic`) that
+/// `target` names; `host` is resolved from the running CPU.
+std::string resolveCPUTarget(llvm::StringRef target);
+
+} // namespace qforge
+
+#endif // QFORGE_CONVERSION_QFTOVECTOR_QFTOVECTOR_H

@@ -1,0 +1,990 @@
+//===- QFToVector.cpp - Lower qf ops to vector code for CPUs --------------===//
+//
+// Part of the QForge project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// qf-lower-to-vector: storage sections become i8 tensors; qf.dequantize and
+// qf.matmul become scf loops whose bodies load packed bytes as vectors and
+// decode them through the shared DecodeEmitter. See Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qforge/Conversion/QFToVector/QFToVector.h"
+
+#include "qforge/Conversion/Passes.h"
+#include "qforge/Conversion/QFCommon/DecodeEmitter.h"
+#include "qforge/Dialect/QF/IR/QF.h"
+#include "qforge/Numerics/GGUF.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <cstring>
+#include <numeric>
+
+namespace qforge {
+#define GEN_PASS_DEF_QFLOWERTOVECTOR
+#include "qforge/Conversion/Passes.h.inc"
+} // namespace qforge
+
+using namespace mlir;
+using namespace qforge;
+using num::FormatSpec;
+using num::Layout;
+using num::Section;
+
+std::string qforge::resolveCPUTarget(StringRef target) {
+  if (target == "avx2" || target == "avx512" || target == "neon")
+    return target.str();
+  if (target != "host")
+    return "generic";
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    return "avx512";
+  if (features.lookup("avx2"))
+    return "avx2";
+  if (features.lookup("neon"))
+    return "neon";
+  return "generic";
+}
+
+namespace {
+
+using SectionValues = std::array<Value, num::kNumSections>;
+
+Value cIdx(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// Table lookups through permute instructions.
+Value lookupX86(StringRef target, OpBuilder &b, Location loc,
+                ArrayRef<float> table, Value indices) {
+  auto vt = dyn_cast<VectorType>(indices.getType());
+  int64_t lanes = target == "avx512" ? 16 : 8;
+  if (!vt || vt.getNumElements() % lanes || table.size() > 16 ||
+      (target == "avx2" && table.size() > 16))
+    return {};
+  Type f32 = b.getF32Type();
+  auto tabTy = VectorType::get({lanes}, f32);
+  auto idxTy = VectorType::get({lanes}, b.getI32Type());
+  auto makeTable = [&](size_t first) {
+    SmallVector<float> t(lanes, 0.0f);
+    for (int64_t i = 0; i < lanes && first + i < table.size(); ++i)
+      t[i] = table[first + i];
+    return arith::ConstantOp::create(
+        b, loc, tabTy, DenseElementsAttr::get(tabTy, ArrayRef(t)));
+  };
+  Value t0 = makeTable(0);
+  Value t1 = table.size() > size_t(lanes) ? makeTable(lanes) : Value();
+  StringRef intrin = target == "avx512" ? "llvm.x86.avx512.permvar.sf.512"
+                                        : "llvm.x86.avx2.permps";
+  SmallVector<Value> pieces;
+  for (int64_t p = 0; p < vt.getNumElements(); p += lanes) {
+    Value idx = vector::ExtractStridedSliceOp::create(
+        b, loc, indices, ArrayRef<int64_t>{p}, ArrayRef<int64_t>{lanes},
+        ArrayRef<int64_t>{1});
+    idx = arith::ExtUIOp::create(b, loc, idxTy, idx);
+    Value r = LLVM::CallIntrinsicOp::create(
+                  b, loc, tabTy, b.getStringAttr(intrin), ValueRange{t0, idx})
+                  .getResult(0);
+    if (t1) {
+      Value r1 =
+          LLVM::CallIntrinsicOp::create(b, loc, tabTy, b.getStringAttr(intrin),
+                                        ValueRange{t1, idx})
+              .getResult(0);
+      Value eight = arith::ConstantOp::create(
+          b, loc, idxTy, DenseElementsAttr::get(idxTy, b.getI32IntegerAttr(8)));
+      Value hi = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ne,
+          arith::AndIOp::create(b, loc, idx, eight),
+          arith::ConstantOp::create(
+              b, loc, idxTy,
+              DenseElementsAttr::get(idxTy, b.getI32IntegerAttr(0))));
+      r = arith::SelectOp::create(b, loc, hi, r1, r);
+    }
+    pieces.push_back(r);
+  }
+  while (pieces.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i < pieces.size(); i += 2) {
+      int64_t n = cast<VectorType>(pieces[i].getType()).getNumElements();
+      SmallVector<int64_t> mask;
+      for (int64_t k = 0; k < 2 * n; ++k)
+        mask.push_back(k);
+      next.push_back(
+          vector::ShuffleOp::create(b, loc, pieces[i], pieces[i + 1], mask));
+    }
+    pieces = std::move(next);
+  }
+  return pieces.front();
+}
+
+/// Table lookups on AArch64: four `tbl` byte lookups (one per byte of the
+/// f32 table entries) per 16 codes, interleaved back into f32 lanes.
+Value lookupNeon(OpBuilder &b, Location loc, ArrayRef<float> table,
+                 Value indices) {
+  auto vt = dyn_cast<VectorType>(indices.getType());
+  if (!vt || !vt.getElementType().isInteger(8) || vt.getNumElements() % 16 ||
+      table.size() > 16)
+    return {};
+  auto byteTy = VectorType::get({16}, b.getI8Type());
+  SmallVector<Value> tables;
+  for (int k = 0; k < 4; ++k) {
+    SmallVector<int8_t> bytes(16, 0);
+    for (size_t i = 0; i < table.size(); ++i) {
+      uint32_t u;
+      std::memcpy(&u, &table[i], 4);
+      bytes[i] = static_cast<int8_t>(u >> (8 * k));
+    }
+    tables.push_back(arith::ConstantOp::create(
+        b, loc, byteTy, DenseElementsAttr::get(byteTy, ArrayRef(bytes))));
+  }
+  SmallVector<Value> pieces;
+  for (int64_t p = 0; p < vt.getNumElements(); p += 16) {
+    Value idx = vector::ExtractStridedSliceOp::create(
+        b, loc, indices, ArrayRef<int64_t>{p}, ArrayRef<int64_t>{16},
+        ArrayRef<int64_t>{1});
+    SmallVector<Value> lane;
+    for (int k = 0; k < 4; ++k)
+      lane.push_back(LLVM::CallIntrinsicOp::create(
+                         b, loc, byteTy,
+                         b.getStringAttr("llvm.aarch64.neon.tbl1"),
+                         ValueRange{tables[k], idx})
+                         .getResult(0));
+    Value lo = vector::InterleaveOp::create(b, loc, lane[0], lane[2]);
+    Value hi = vector::InterleaveOp::create(b, loc, lane[1], lane[3]);
+    Value all = vector::InterleaveOp::create(b, loc, lo, hi);
+    pieces.push_back(vector::BitCastOp::create(
+        b, loc, VectorType::get({16}, b.getF32Type()), all));
+  }
+  while (pieces.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i < pieces.size(); i += 2) {
+      int64_t n = cast<VectorType>(pieces[i].getType()).getNumElements();
+      SmallVector<int64_t> mask;
+      for (int64_t k = 0; k < 2 * n; ++k)
+        mask.push_back(k);
+      next.push_back(
+          vector::ShuffleOp::create(b, loc, pieces[i], pieces[i + 1], mask));
+    }
+    pieces = std::move(next);
+  }
+  return pieces.front();
+}
+
+/// Emits the decoding of one quantized tensor's elements.
+class WeightDecoder {
+public:
+  WeightDecoder(OpBuilder &b, Location loc, const FormatSpec &f,
+                ArrayRef<int64_t> shape, const SectionValues &sec,
+                std::string target)
+      : b(b), loc(loc), f(f), shape(shape.begin(), shape.end()), sec(sec),
+        target(std::move(target)) {
+    numel = 1;
+    for (int64_t d : shape)
+      numel *= d;
+    cols = shape.empty() ? 1 : shape.back();
+    if (f.layout != Layout::Plain)
+      return;
+    int rank = static_cast<int>(shape.size());
+    axis = f.resolvedAxis(shape.size());
+    inner = 1;
+    for (int i = axis + 1; i < rank; ++i)
+      inner *= shape[i];
+    // Elements sharing one group contiguously.
+    int64_t run = 1;
+    if (f.granularity == num::Granularity::Tensor)
+      run = numel;
+    else if (f.granularity == num::Granularity::Channel)
+      run = inner;
+    else if (inner == 1)
+      run = f.blockSize;
+    groupRun = run;
+  }
+
+  /// Elements per vector chunk (0: scalar path only).
+  int64_t vectorWidth() const {
+    if (f.layout != Layout::Plain)
+      return cols % 32 == 0 ? 32 : 0;
+    if (f.bits != 1 && f.bits != 2 && f.bits != 4 && f.bits != 8)
+      return 0;
+    if ((cols * f.bits) % 8 != 0)
+      return 0;
+    // Groups spanning whole rows: any chunk of a row shares the group and
+    // the row tail takes the scalar path.
+    if (groupRun % cols == 0) {
+      for (int64_t v : {64, 32, 16, 8})
+        if (v <= cols)
+          return v;
+      return 0;
+    }
+    int64_t common = std::gcd(groupRun, cols);
+    for (int64_t v : {64, 32, 16, 8})
+      if (common % v == 0)
+        return v;
+    return 0;
+  }
+
+  /// Decoded (and scaled) f32 values of the chunk of `width` elements
+  /// starting at flat element `e`.
+  Value decodeChunk(Value e, int64_t width) {
+    auto f32 = b.getF32Type();
+    if (f.layout != Layout::Plain)
+      return decodeGGUFBlock(e);
+    Value byteOff = arith::DivUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, e, cIdx(b, loc, f.bits)),
+        cIdx(b, loc, 8));
+    int64_t nBytes = width * f.bits / 8;
+    Value bytes = readVector(code(), byteOff, nBytes);
+    Value codes = conv::emitUnpackCodes(b, loc, f.bits, bytes);
+    Value gid = groupOf(e);
+    Value vals = decodeValues(codes, f32, gid);
+    return applyScale(vals, gid);
+  }
+
+  /// Decoded f32 value of flat element `e` (any format, scalar code path).
+  Value decodeElement(Value e) {
+    auto f32 = b.getF32Type();
+    if (f.layout != Layout::Plain)
+      return decodeGGUFElement(e);
+    Value bitPos = arith::MulIOp::create(b, loc, e, cIdx(b, loc, f.bits));
+    Value byte = arith::DivUIOp::create(b, loc, bitPos, cIdx(b, loc, 8));
+    Value shift = arith::RemUIOp::create(b, loc, bitPos, cIdx(b, loc, 8));
+    int64_t last = codeBytes() - 1;
+    Value next = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, byte, cIdx(b, loc, 1)),
+        cIdx(b, loc, last));
+    auto i32 = b.getI32Type();
+    Value b0 = arith::ExtUIOp::create(b, loc, i32, readByte(code(), byte));
+    Value b1 = arith::ExtUIOp::create(b, loc, i32, readByte(code(), next));
+    Value word = arith::OrIOp::create(
+        b, loc, b0,
+        arith::ShLIOp::create(b, loc, b1,
+                              arith::ConstantIntOp::create(b, loc, i32, 8)));
+    Value sh = arith::IndexCastUIOp::create(b, loc, i32, shift);
+    Value c = arith::AndIOp::create(
+        b, loc, arith::ShRUIOp::create(b, loc, word, sh),
+        arith::ConstantIntOp::create(b, loc, i32, (1 << f.bits) - 1));
+    Value gid = groupOf(e);
+    Value vals = decodeValues(c, f32, gid);
+    return applyScale(vals, gid);
+  }
+
+  /// Writes the outliers into the 2-D [rows, cols] f32-or-narrower tensor.
+  Value patchOutliers(Value out, Type elemType) {
+    int64_t k = f.numOutliers(numel);
+    if (k == 0 || f.layout != Layout::Plain)
+      return out;
+    unsigned isz = numel > (int64_t(1) << 32) ? 8 : 4;
+    unsigned vsz = FormatSpec::scaleBits(f.outlierType) / 8;
+    auto loop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, k),
+                                   cIdx(b, loc, 1), ValueRange{out});
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value j = loop.getInductionVar();
+    Value o = sec[unsigned(Section::Outliers)];
+    Value idxRaw =
+        readInt(o, arith::MulIOp::create(b, loc, j, cIdx(b, loc, isz)), isz);
+    Value idx = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), idxRaw);
+    Value vOff = arith::AddIOp::create(
+        b, loc, cIdx(b, loc, k * isz),
+        arith::MulIOp::create(b, loc, j, cIdx(b, loc, vsz)));
+    Value v =
+        conv::emitDecodeScale(b, loc, f.outlierType, readInt(o, vOff, vsz));
+    v = conv::emitConvertResult(b, loc, v, elemType);
+    Value r = arith::DivUIOp::create(b, loc, idx, cIdx(b, loc, cols));
+    Value c = arith::RemUIOp::create(b, loc, idx, cIdx(b, loc, cols));
+    Value res = tensor::InsertOp::create(b, loc, v, loop.getRegionIterArg(0),
+                                         ValueRange{r, c});
+    scf::YieldOp::create(b, loc, res);
+    return loop.getResult(0);
+  }
+
+  int64_t numel = 0, cols = 0;
+
+private:
+  Value code() { return sec[unsigned(Section::Codes)]; }
+  int64_t codeBytes() {
+    return cast<RankedTensorType>(code().getType()).getNumElements();
+  }
+
+  Value readVector(Value t, Value off, int64_t n) {
+    auto vt = VectorType::get({n}, b.getI8Type());
+    Value pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
+    return vector::TransferReadOp::create(b, loc, vt, t, ValueRange{off}, pad,
+                                          ArrayRef<bool>{true});
+  }
+  Value readByte(Value t, Value off) {
+    return tensor::ExtractOp::create(b, loc, t, ValueRange{off});
+  }
+  /// Little-endian integer of `n` bytes at `off`.
+  Value readInt(Value t, Value off, unsigned n) {
+    if (n == 1)
+      return readByte(t, off);
+    Value v = readVector(t, off, n);
+    auto wt = VectorType::get({1}, b.getIntegerType(8 * n));
+    Value w = vector::BitCastOp::create(b, loc, wt, v);
+    return vector::ExtractOp::create(b, loc, w, ArrayRef<int64_t>{0});
+  }
+
+  Value groupOf(Value e) {
+    using num::Granularity;
+    if (f.granularity == Granularity::Tensor)
+      return cIdx(b, loc, 0);
+    int64_t dimA = shape[axis];
+    Value q = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, inner));
+    Value ia = arith::RemUIOp::create(b, loc, q, cIdx(b, loc, dimA));
+    if (f.granularity == Granularity::Channel)
+      return ia;
+    int64_t g = f.blockSize;
+    if (inner == 1)
+      return arith::DivUIOp::create(b, loc, e, cIdx(b, loc, g));
+    Value outer = arith::DivUIOp::create(b, loc, q, cIdx(b, loc, dimA));
+    Value in = arith::RemUIOp::create(b, loc, e, cIdx(b, loc, inner));
+    Value blk = arith::DivUIOp::create(b, loc, ia, cIdx(b, loc, g));
+    Value id =
+        arith::MulIOp::create(b, loc, outer, cIdx(b, loc, dimA / g * inner));
+    id = arith::AddIOp::create(
+        b, loc, id, arith::MulIOp::create(b, loc, blk, cIdx(b, loc, inner)));
+    return arith::AddIOp::create(b, loc, id, in);
+  }
+
+  Value decodeValues(Value codes, Type f32, Value gid) {
+    if (f.zeroPoint) {
+      // Reference: scale * float(code - zp) with the raw unsigned code.
+      Type ft = f32;
+      if (auto vt = dyn_cast<VectorType>(codes.getType()))
+        ft = VectorType::get(vt.getShape(), f32);
+      Value wide = codes;
+      Type wt = b.getI32Type();
+      if (auto vt = dyn_cast<VectorType>(codes.getType()))
+        wt = VectorType::get(vt.getShape(), b.getI32Type());
+      if (getElementTypeOrSelf(codes.getType()) != b.getI32Type())
+        wide = arith::ExtUIOp::create(b, loc, wt, codes);
+      Value v = arith::UIToFPOp::create(b, loc, ft, wide);
+      Value zp = readByte(sec[unsigned(Section::ZeroPoints)], gid);
+      return conv::emitApplyZeroPoint(b, loc, v, zp);
+    }
+    std::string tgt = target;
+    auto hook = [tgt](OpBuilder &ob, Location l, ArrayRef<float> table,
+                      Value idx) -> Value {
+      if (tgt == "avx512" || tgt == "avx2")
+        return lookupX86(tgt, ob, l, table, idx);
+      if (tgt == "neon")
+        return lookupNeon(ob, l, table, idx);
+      return {};
+    };
+    return conv::emitDecodeElements(b, loc, f, codes, f32, hook);
+  }
+
+  Value applyScale(Value vals, Value gid) {
+    if (f.scaleType == num::ScaleType::None && !f.doubleQuant)
+      return vals;
+    unsigned sb = FormatSpec::scaleBits(f.scaleType) / 8;
+    Value s;
+    if (sb) {
+      Value off = arith::MulIOp::create(b, loc, gid, cIdx(b, loc, sb));
+      s = conv::emitDecodeScale(
+          b, loc, f.scaleType,
+          readInt(sec[unsigned(Section::Scales)], off, sb));
+    } else {
+      s = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
+    }
+    Value super;
+    if (f.doubleQuant) {
+      int64_t groups =
+          f.numGroups(std::vector<int64_t>(shape.begin(), shape.end()));
+      int64_t dq = f.doubleQuantGroup == 0 ? groups : f.doubleQuantGroup;
+      Value si = arith::DivUIOp::create(b, loc, gid, cIdx(b, loc, dq));
+      Value off = arith::MulIOp::create(b, loc, si, cIdx(b, loc, 4));
+      super = arith::BitcastOp::create(
+          b, loc, b.getF32Type(),
+          readInt(sec[unsigned(Section::SuperScales)], off, 4));
+    }
+    return conv::emitScale(b, loc, vals, s, super);
+  }
+
+  Value blockScaleGGUF(Value blk, int64_t bb) {
+    Value off = arith::MulIOp::create(b, loc, blk, cIdx(b, loc, bb));
+    return conv::emitDecodeScale(b, loc, num::ScaleType::F16,
+                                 readInt(code(), off, 2));
+  }
+
+  Value decodeGGUFBlock(Value e) {
+    int64_t bb = num::ggufBlockBytes(f.layout);
+    Value blk = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 32));
+    Value d = blockScaleGGUF(blk, bb);
+    Value off = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, blk, cIdx(b, loc, bb)),
+        cIdx(b, loc, 2));
+    Value codes;
+    if (f.layout == Layout::Q8_0)
+      codes = readVector(code(), off, 32);
+    else
+      codes = conv::emitSplitNibbles(b, loc, readVector(code(), off, 16));
+    Value vals = decodeValues(codes, b.getF32Type(), Value());
+    return conv::emitScale(b, loc, vals, d);
+  }
+
+  Value decodeGGUFElement(Value e) {
+    int64_t bb = num::ggufBlockBytes(f.layout);
+    Value blk = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 32));
+    Value j = arith::RemUIOp::create(b, loc, e, cIdx(b, loc, 32));
+    Value d = blockScaleGGUF(blk, bb);
+    Value base = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, blk, cIdx(b, loc, bb)),
+        cIdx(b, loc, 2));
+    auto i32 = b.getI32Type();
+    Value c;
+    if (f.layout == Layout::Q8_0) {
+      c = readByte(code(), arith::AddIOp::create(b, loc, base, j));
+    } else {
+      Value jj = arith::RemUIOp::create(b, loc, j, cIdx(b, loc, 16));
+      Value hiHalf = arith::DivUIOp::create(b, loc, j, cIdx(b, loc, 16));
+      Value byte = arith::ExtUIOp::create(
+          b, loc, i32,
+          readByte(code(), arith::AddIOp::create(b, loc, base, jj)));
+      Value sh = arith::MulIOp::create(
+          b, loc, arith::IndexCastUIOp::create(b, loc, i32, hiHalf),
+          arith::ConstantIntOp::create(b, loc, i32, 4));
+      c = arith::AndIOp::create(b, loc,
+                                arith::ShRUIOp::create(b, loc, byte, sh),
+                                arith::ConstantIntOp::create(b, loc, i32, 15));
+    }
+    Value vals = decodeValues(c, b.getF32Type(), Value());
+    return conv::emitScale(b, loc, vals, d);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const FormatSpec &f;
+  SmallVector<int64_t> shape;
+  SectionValues sec;
+  std::string target;
+  int axis = 0;
+  int64_t inner = 1, groupRun = 1;
+};
+
+/// a * b + c, contractible into one fused multiply-add.
+Value scalarFma(OpBuilder &b, Location loc, Value x, Value y, Value acc) {
+  auto fm = arith::FastMathFlags::contract;
+  Value p = arith::MulFOp::create(b, loc, x, y, fm);
+  return arith::AddFOp::create(b, loc, p, acc, fm);
+}
+
+/// Reshapes a tensor of `shape` to [rows, cols] (or back).
+Value to2D(OpBuilder &b, Location loc, Value t) {
+  auto tt = cast<RankedTensorType>(t.getType());
+  int64_t rank = tt.getRank();
+  if (rank == 2)
+    return t;
+  int64_t cols = rank ? tt.getShape().back() : 1;
+  auto t2 = RankedTensorType::get({tt.getNumElements() / cols, cols},
+                                  tt.getElementType());
+  if (rank == 1)
+    return tensor::ExpandShapeOp::create(
+        b, loc, t2, t, ArrayRef<ReassociationIndices>{{0, 1}});
+  ReassociationIndices lead;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    lead.push_back(i);
+  return tensor::CollapseShapeOp::create(
+      b, loc, t2, t, ArrayRef<ReassociationIndices>{lead, {rank - 1}});
+}
+
+Value from2D(OpBuilder &b, Location loc, Value t2, RankedTensorType type) {
+  int64_t rank = type.getRank();
+  if (rank == 2)
+    return t2;
+  if (rank == 1)
+    return tensor::CollapseShapeOp::create(
+        b, loc, type, t2, ArrayRef<ReassociationIndices>{{0, 1}});
+  ReassociationIndices lead;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    lead.push_back(i);
+  return tensor::ExpandShapeOp::create(
+      b, loc, type, t2, ArrayRef<ReassociationIndices>{lead, {rank - 1}});
+}
+
+/// The destination of an op's single result: the materialize destination
+/// when that is its only use (the op is then erased by the caller), else a
+/// fresh tensor.empty.
+Value destinationFor(OpBuilder &b, Location loc, Value result,
+                     bufferization::MaterializeInDestinationOp &mat) {
+  mat = {};
+  if (result.hasOneUse())
+    if (auto m = dyn_cast<bufferization::MaterializeInDestinationOp>(
+            *result.getUsers().begin()))
+      if (isa<RankedTensorType>(m.getDest().getType()) &&
+          m.getDest().getType() == result.getType()) {
+        mat = m;
+        return m.getDest();
+      }
+  auto tt = cast<RankedTensorType>(result.getType());
+  return tensor::EmptyOp::create(b, loc, tt.getShape(), tt.getElementType());
+}
+
+void replaceWithDest(Operation *op, Value value,
+                     bufferization::MaterializeInDestinationOp mat) {
+  if (mat) {
+    mat.getResult().replaceAllUsesWith(value);
+    mat.erase();
+  }
+  op->getResult(0).replaceAllUsesWith(value);
+}
+
+LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
+                              const std::string &target) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto qt = cast<qf::QuantizedTensorType>(op.getInput().getType());
+  FormatSpec f = qt.getFormat().getFormat();
+  auto resTy = cast<RankedTensorType>(op.getType());
+  if (resTy.getRank() == 0)
+    return op.emitOpError("rank-0 tensors are not lowered");
+  Type elemTy = resTy.getElementType();
+  bufferization::MaterializeInDestinationOp mat;
+  Value dest = destinationFor(b, loc, op.getResult(), mat);
+  WeightDecoder dec(b, loc, f, qt.getShape(), sec, target);
+  int64_t cols = dec.cols, rows = dec.numel / cols;
+  int64_t V = dec.vectorWidth();
+  int64_t vecEnd = V ? cols / V * V : 0;
+
+  Value out2 = to2D(b, loc, dest);
+  auto rowLoop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, rows),
+                                    cIdx(b, loc, 1), ValueRange{out2});
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    Value r = rowLoop.getInductionVar();
+    Value rowBase = arith::MulIOp::create(b, loc, r, cIdx(b, loc, cols));
+    Value acc = rowLoop.getRegionIterArg(0);
+    if (V) {
+      auto vl =
+          scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, vecEnd),
+                             cIdx(b, loc, V), ValueRange{acc});
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(vl.getBody());
+      Value c = vl.getInductionVar();
+      Value e = arith::AddIOp::create(b, loc, rowBase, c);
+      Value w = conv::emitConvertResult(b, loc, dec.decodeChunk(e, V), elemTy);
+      Value t = vector::TransferWriteOp::create(
+                    b, loc, w, vl.getRegionIterArg(0), ValueRange{r, c},
+                    ArrayRef<bool>{true})
+                    .getResult();
+      scf::YieldOp::create(b, loc, t);
+      b.setInsertionPointAfter(vl);
+      acc = vl.getResult(0);
+    }
+    if (vecEnd < cols) {
+      auto sl =
+          scf::ForOp::create(b, loc, cIdx(b, loc, vecEnd), cIdx(b, loc, cols),
+                             cIdx(b, loc, 1), ValueRange{acc});
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(sl.getBody());
+      Value c = sl.getInductionVar();
+      Value e = arith::AddIOp::create(b, loc, rowBase, c);
+      Value w = conv::emitConvertResult(b, loc, dec.decodeElement(e), elemTy);
+      Value t = tensor::InsertOp::create(b, loc, w, sl.getRegionIterArg(0),
+                                         ValueRange{r, c});
+      scf::YieldOp::create(b, loc, t);
+      b.setInsertionPointAfter(sl);
+      acc = sl.getResult(0);
+    }
+    scf::YieldOp::create(b, loc, acc);
+  }
+  Value res = dec.patchOutliers(rowLoop.getResult(0), elemTy);
+  res = from2D(b, loc, res, resTy);
+  replaceWithDest(op, res, mat);
+  op.erase();
+  return success();
+}
+
+/// Fused dequant-GEMV / small-M GEMM for weights [N, K] (transpose_weight).
+LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
+                               const std::string &target) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto qt = cast<qf::QuantizedTensorType>(op.getWeight().getType());
+  FormatSpec f = qt.getFormat().getFormat();
+  auto resTy = cast<RankedTensorType>(op.getType());
+  auto lhsTy = cast<RankedTensorType>(op.getLhs().getType());
+  int64_t N = qt.getShape()[0], K = qt.getShape()[1];
+  int64_t M = lhsTy.getNumElements() / K;
+  Type f32 = b.getF32Type();
+  bufferization::MaterializeInDestinationOp mat;
+  Value dest = destinationFor(b, loc, op.getResult(), mat);
+  Value x = to2D(b, loc, op.getLhs());
+  Value out = to2D(b, loc, dest);
+  WeightDecoder dec(b, loc, f, qt.getShape(), sec, target);
+  int64_t V = dec.vectorWidth();
+  int64_t vecEnd = V ? K / V * V : 0;
+  auto accTy = VectorType::get({V ? V : 1}, f32);
+  Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+
+  // R weight rows per iteration share every activation load (R = 4 for
+  // M <= 2), and U chunks per row go into separate accumulators, so that
+  // the multiply-add chains are independent.
+  int64_t R = (M <= 2 && N % 4 == 0) ? 4 : 1;
+  int64_t U = (V && R == 1 && (vecEnd / V) % 2 == 0) ? 2 : 1;
+  auto rowLoop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, N),
+                                    cIdx(b, loc, R), ValueRange{out});
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    Value n0 = rowLoop.getInductionVar();
+    SmallVector<Value> rowIdx, rowBase;
+    for (int64_t r = 0; r < R; ++r) {
+      rowIdx.push_back(arith::AddIOp::create(b, loc, n0, cIdx(b, loc, r)));
+      rowBase.push_back(
+          arith::MulIOp::create(b, loc, rowIdx.back(), cIdx(b, loc, K)));
+    }
+    // sums[r * M + m]
+    SmallVector<Value> sums(R * M, zeroF);
+    if (V) {
+      Value zv = arith::ConstantOp::create(
+          b, loc, accTy, DenseElementsAttr::get(accTy, b.getF32FloatAttr(0)));
+      // Accumulator (u, r, m) at (u * R + r) * M + m.
+      SmallVector<Value> init(U * R * M, zv);
+      auto kl =
+          scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, vecEnd),
+                             cIdx(b, loc, V * U), init);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(kl.getBody());
+        Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+        SmallVector<Value> next(U * R * M);
+        for (int64_t u = 0; u < U; ++u) {
+          Value c = arith::AddIOp::create(b, loc, kl.getInductionVar(),
+                                          cIdx(b, loc, u * V));
+          SmallVector<Value> xv;
+          for (int64_t m = 0; m < M; ++m)
+            xv.push_back(vector::TransferReadOp::create(
+                b, loc, accTy, x, ValueRange{cIdx(b, loc, m), c}, pad,
+                ArrayRef<bool>{true}));
+          for (int64_t r = 0; r < R; ++r) {
+            Value e = arith::AddIOp::create(b, loc, rowBase[r], c);
+            Value w = dec.decodeChunk(e, V);
+            for (int64_t m = 0; m < M; ++m) {
+              int64_t i = (u * R + r) * M + m;
+              next[i] = vector::FMAOp::create(b, loc, xv[m], w,
+                                              kl.getRegionIterArg(i));
+            }
+          }
+        }
+        scf::YieldOp::create(b, loc, next);
+      }
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t m = 0; m < M; ++m) {
+          Value acc = kl.getResult(r * M + m);
+          for (int64_t u = 1; u < U; ++u)
+            acc = arith::AddFOp::create(b, loc, acc,
+                                        kl.getResult((u * R + r) * M + m));
+          sums[r * M + m] =
+              vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                          acc, arith::FastMathFlags::reassoc);
+        }
+    }
+    if (vecEnd < K) {
+      auto sl = scf::ForOp::create(b, loc, cIdx(b, loc, vecEnd),
+                                   cIdx(b, loc, K), cIdx(b, loc, 1), sums);
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(sl.getBody());
+      Value c = sl.getInductionVar();
+      SmallVector<Value> next(R * M);
+      for (int64_t r = 0; r < R; ++r) {
+        Value e = arith::AddIOp::create(b, loc, rowBase[r], c);
+        Value w = dec.decodeElement(e);
+        for (int64_t m = 0; m < M; ++m) {
+          Value xs = tensor::ExtractOp::create(b, loc, x,
+                                               ValueRange{cIdx(b, loc, m), c});
+          next[r * M + m] =
+              scalarFma(b, loc, xs, w, sl.getRegionIterArg(r * M + m));
+        }
+      }
+      scf::YieldOp::create(b, loc, next);
+      b.setInsertionPointAfter(sl);
+      sums.assign(sl.getResults().begin(), sl.getResults().end());
+    }
+    Value acc = rowLoop.getRegionIterArg(0);
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t m = 0; m < M; ++m)
+        acc = tensor::InsertOp::create(b, loc, sums[r * M + m], acc,
+                                       ValueRange{cIdx(b, loc, m), rowIdx[r]});
+    scf::YieldOp::create(b, loc, acc);
+  }
+  Value res = from2D(b, loc, rowLoop.getResult(0), resTy);
+  replaceWithDest(op, res, mat);
+  op.erase();
+  return success();
+}
+
+/// Any other matmul: dequantize the weight, then a linalg contraction.
+LogicalResult lowerUnfusedMatmul(qf::MatmulOp op, const SectionValues &sec,
+                                 const std::string &target) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto qt = cast<qf::QuantizedTensorType>(op.getWeight().getType());
+  auto resTy = cast<RankedTensorType>(op.getType());
+  Type f32 = b.getF32Type();
+  auto wTy = RankedTensorType::get(qt.getShape(), f32);
+  auto deq = qf::DequantizeOp::create(b, loc, wTy, op.getWeight());
+  Value x = to2D(b, loc, op.getLhs());
+  auto xTy = cast<RankedTensorType>(x.getType());
+  int64_t M = xTy.getShape()[0], N = op.getN();
+  auto outTy = RankedTensorType::get({M, N}, f32);
+  Value empty = tensor::EmptyOp::create(b, loc, outTy.getShape(), f32);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  auto mapX = AffineMap::get(3, 0, {m, k}, ctx);
+  auto mapW = op.getTransposeWeight() ? AffineMap::get(3, 0, {n, k}, ctx)
+                                      : AffineMap::get(3, 0, {k, n}, ctx);
+  auto mapO = AffineMap::get(3, 0, {m, n}, ctx);
+  SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
+                                            utils::IteratorType::parallel,
+                                            utils::IteratorType::reduction};
+  auto gen = linalg::GenericOp::create(
+      b, loc, TypeRange{outTy}, ValueRange{x, deq.getResult()},
+      ValueRange{init}, ArrayRef<AffineMap>{mapX, mapW, mapO}, iters,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value xv = args[0];
+        if (xv.getType() != nb.getF32Type())
+          xv = arith::ExtFOp::create(nb, l, nb.getF32Type(), xv);
+        Value r = scalarFma(nb, l, xv, args[1], args[2]);
+        linalg::YieldOp::create(nb, l, r);
+      });
+  Value res = gen.getResult(0);
+  if (resTy.getElementType() != f32) {
+    auto vt = RankedTensorType::get(outTy.getShape(), resTy.getElementType());
+    Value e2 =
+        tensor::EmptyOp::create(b, loc, vt.getShape(), vt.getElementType());
+    res =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{vt}, ValueRange{res}, ValueRange{e2},
+            ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(2, ctx),
+                                AffineMap::getMultiDimIdentityMap(2, ctx)},
+            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value t =
+                  arith::TruncFOp::create(nb, l, vt.getElementType(), args[0]);
+              linalg::YieldOp::create(nb, l, t);
+            })
+            .getResult(0);
+  }
+  res = from2D(b, loc, res, resTy);
+  op.getResult().replaceAllUsesWith(res);
+  op.erase();
+  return lowerDequantize(deq, sec, target);
+}
+
+/// The storage sections of a quantized tensor type that are non-empty.
+SmallVector<Section> presentSections(qf::QuantizedTensorType qt) {
+  auto bytes = num::sectionBytes(
+      qt.getFormat().getFormat(),
+      std::vector<int64_t>(qt.getShape().begin(), qt.getShape().end()));
+  SmallVector<Section> out;
+  for (unsigned s = 0; s < num::kNumSections; ++s)
+    if (bytes[s])
+      out.push_back(static_cast<Section>(s));
+  return out;
+}
+
+RankedTensorType sectionType(qf::QuantizedTensorType qt, Section s) {
+  auto bytes = num::sectionBytes(
+      qt.getFormat().getFormat(),
+      std::vector<int64_t>(qt.getShape().begin(), qt.getShape().end()));
+  return RankedTensorType::get({static_cast<int64_t>(bytes[unsigned(s)])},
+                               IntegerType::get(qt.getContext(), 8));
+}
+
+LogicalResult checkDecodable(Operation *op, qf::QuantizedTensorType qt) {
+  std::string why;
+  if (!conv::isDecodable(qt.getFormat().getFormat(), why))
+    return op->emitOpError("cannot lower format '")
+           << qt.getFormat().getFormat().str() << "': " << why;
+  return success();
+}
+
+struct QFLowerToVectorPass
+    : public qforge::impl::QFLowerToVectorBase<QFLowerToVectorPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::string tgt = resolveCPUTarget(target);
+    bool failed = false;
+    module.walk([&](func::FuncOp fn) {
+      if (failed || fn.isExternal())
+        return;
+      if (::mlir::failed(lowerFunction(fn, tgt)))
+        failed = true;
+    });
+    if (failed)
+      return signalPassFailure();
+  }
+
+  LogicalResult lowerFunction(func::FuncOp fn, const std::string &tgt) {
+    DenseMap<Value, SectionValues> sections;
+    for (Type t : fn.getFunctionType().getResults())
+      if (isa<qf::QuantizedTensorType>(t))
+        return fn.emitOpError("returning a quantized tensor is not lowered by "
+                              "qf-lower-to-vector");
+    // Function arguments: one i8 tensor per present section.
+    Block &entry = fn.getBody().front();
+    for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
+      BlockArgument arg = entry.getArgument(i);
+      auto qt = dyn_cast<qf::QuantizedTensorType>(arg.getType());
+      if (!qt)
+        continue;
+      SectionValues sv{};
+      unsigned pos = i + 1;
+      for (Section s : presentSections(qt)) {
+        RankedTensorType st = sectionType(qt, s);
+        if (::mlir::failed(fn.insertArgument(pos, st, {}, arg.getLoc())))
+          return failure();
+        sv[unsigned(s)] = entry.getArgument(pos++);
+      }
+      sections[entry.getArgument(i)] = sv;
+    }
+    // Constants: one arith.constant per section.
+    SmallVector<qf::ConstantOp> consts;
+    fn.walk([&](qf::ConstantOp c) { consts.push_back(c); });
+    for (qf::ConstantOp c : consts) {
+      OpBuilder b(c);
+      SectionValues sv{};
+      for (Section s : presentSections(c.getType())) {
+        ElementsAttr attr = c.getSection(s);
+        if (!attr)
+          return c.emitOpError("missing section '")
+                 << qf::ConstantOp::getSectionAttrName(s) << "'";
+        RankedTensorType st = sectionType(c.getType(), s);
+        TypedAttr value = cast<TypedAttr>(attr);
+        if (value.getType() != st)
+          return c.emitOpError("section '")
+                 << qf::ConstantOp::getSectionAttrName(s) << "' must be " << st;
+        sv[unsigned(s)] = arith::ConstantOp::create(b, c.getLoc(), st, value);
+      }
+      sections[c.getResult()] = sv;
+    }
+    // The ops.
+    SmallVector<Operation *> work;
+    WalkResult wr = fn.walk([&](Operation *op) {
+      if (isa<qf::DequantizeOp, qf::MatmulOp>(op)) {
+        work.push_back(op);
+        return WalkResult::advance();
+      }
+      if (isa<qf::QFDialect>(op->getDialect()) && !isa<qf::ConstantOp>(op)) {
+        op->emitOpError("is not lowered by qf-lower-to-vector");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (wr.wasInterrupted())
+      return failure();
+    for (Operation *op : work) {
+      Value q =
+          isa<qf::DequantizeOp>(op) ? op->getOperand(0) : op->getOperand(1);
+      auto it = sections.find(q);
+      if (it == sections.end())
+        return op->emitOpError("quantized operand must be a function "
+                               "argument or a qf.constant");
+      auto qt = cast<qf::QuantizedTensorType>(q.getType());
+      if (::mlir::failed(checkDecodable(op, qt)))
+        return failure();
+      if (auto d = dyn_cast<qf::DequantizeOp>(op)) {
+        if (::mlir::failed(lowerDequantize(d, it->second, tgt)))
+          return failure();
+        continue;
+      }
+      auto mm = cast<qf::MatmulOp>(op);
+      auto lhsTy = cast<RankedTensorType>(mm.getLhs().getType());
+      auto resTy = cast<RankedTensorType>(mm.getType());
+      int64_t M = lhsTy.getNumElements() / mm.getK();
+      bool fused = mm.getTransposeWeight() && qt.getRank() == 2 &&
+                   lhsTy.getRank() <= 2 && M <= 16 &&
+                   lhsTy.getElementType().isF32() &&
+                   resTy.getElementType().isF32();
+      if (::mlir::failed(fused ? lowerFusedMatmul(mm, it->second, tgt)
+                               : lowerUnfusedMatmul(mm, it->second, tgt)))
+        return failure();
+    }
+    // Remove the quantized arguments and constants.
+    for (qf::ConstantOp c : consts) {
+      if (!c.getResult().use_empty())
+        return c.emitOpError("has uses that qf-lower-to-vector cannot lower");
+      c.erase();
+    }
+    llvm::BitVector erase(entry.getNumArguments());
+    for (BlockArgument arg : entry.getArguments())
+      if (isa<qf::QuantizedTensorType>(arg.getType())) {
+        if (!arg.use_empty())
+          return fn.emitOpError("quantized argument #")
+                 << arg.getArgNumber()
+                 << " has uses that qf-lower-to-vector cannot lower";
+        erase.set(arg.getArgNumber());
+      }
+    if (::mlir::failed(fn.eraseArguments(erase)))
+      return failure();
+    if (fn.isPublic())
+      fn->setAttr("llvm.emit_c_interface", UnitAttr::get(fn.getContext()));
+    return success();
+  }
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Pipeline
+//===----------------------------------------------------------------------===//
+
+void qforge::buildQFCPUPipeline(OpPassManager &pm,
+                                const QFCPUPipelineOptions &options) {
+  QFLowerToVectorOptions lo;
+  lo.target = options.target;
+  pm.addPass(createQFLowerToVector(lo));
+  std::string rest = "canonicalize,cse,"
+                     "eliminate-empty-tensors,"
+                     "one-shot-bufferize{bufferize-function-boundaries "
+                     "function-boundary-type-conversion=identity-layout-map},"
+                     "drop-equivalent-buffer-results,"
+                     "func.func(convert-linalg-to-loops),"
+                     "canonicalize,cse,"
+                     "convert-vector-to-scf,"
+                     "lower-affine,"
+                     "convert-scf-to-cf,"
+                     "expand-strided-metadata,"
+                     "lower-affine,"
+                     "convert-vector-to-llvm,"
+                     "finalize-memref-to-llvm,"
+                     "convert-arith-to-llvm,"
+                     "convert-index-to-llvm,"
+                     "convert-func-to-llvm,"
+                     "convert-cf-to-llvm,"
+                     "reconcile-unrealized-casts,"
+                     "canonicalize,cse";
+  if (failed(parsePassPipeline(rest, pm)))
+    llvm::report_fatal_error("qf-cpu-pipeline: upstream passes are not "
+                             "registered in this process");
+}
+
+void qforge::registerQFCPUPipeline() {
+  PassPipelineRegistration<QFCPUPipelineOptions>(
+      "qf-cpu-pipeline",
+      "Lower qf + linalg/tensor/func to the LLVM dialect for CPUs "
+      "(qf-lower-to-vector, bufferization, conversions to LLVM)",
+      buildQFCPUPipeline);
+}

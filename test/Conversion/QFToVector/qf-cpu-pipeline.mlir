@@ -1,0 +1,66 @@
+// Assembly of the qf-cpu-pipeline output through mlir-translate and llc.
+// RUN: quant-opt %s -qf-cpu-pipeline=target=avx512 | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64 -mcpu=x86-64-v4 | FileCheck %s --check-prefix=AVX512
+// RUN: quant-opt %s -qf-cpu-pipeline=target=avx2 | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64 -mcpu=x86-64-v3 | FileCheck %s --check-prefix=AVX2
+// RUN: quant-opt %s -qf-cpu-pipeline=target=neon | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=aarch64 -mattr=+neon | FileCheck %s --check-prefix=NEON
+// RUN: quant-opt %s -qf-cpu-pipeline=target=avx512 | FileCheck %s --check-prefix=LLVM
+
+// The C interface wrappers exist.
+// LLVM: llvm.func @_mlir_ciface_nf4_dequant
+// LLVM: llvm.func @_mlir_ciface_gemv_q4_0
+// LLVM: llvm.func @_mlir_ciface_gemv_nf4
+
+// NF4 lookups: vpermps/vpermd on zmm registers; no scalar conversions.
+// AVX512-LABEL: {{^}}nf4_dequant:
+// AVX512-NOT: vcvtsi2ss
+// AVX512: vperm{{d|ps}} {{.*}}%zmm
+// AVX512-NOT: vcvtsi2ss
+// AVX512: ret
+// AVX2-LABEL: {{^}}nf4_dequant:
+// AVX2: vperm{{d|ps}} {{.*}}%ymm
+// AVX2: ret
+// NEON-LABEL: {{^}}nf4_dequant:
+// NEON: tbl v{{[0-9]+}}.16b
+// NEON: ret
+func.func @nf4_dequant(%q: !qf.tensor<4x128xf32, #qf.format<"nf4:g64">>,
+                       %out: tensor<4x128xf32> {bufferization.writable = true}) -> tensor<4x128xf32> {
+  %d = qf.dequantize %q : !qf.tensor<4x128xf32, #qf.format<"nf4:g64">> -> tensor<4x128xf32>
+  %r = bufferization.materialize_in_destination %d in %out : (tensor<4x128xf32>, tensor<4x128xf32>) -> tensor<4x128xf32>
+  return %r : tensor<4x128xf32>
+}
+
+// Fused q4_0 GEMV: nibble lookups (q - 8) and FMAs on zmm registers, no
+// scalar multiply-add or conversion in the function (K is a multiple of 64).
+// AVX512-LABEL: {{^}}gemv_q4_0:
+// AVX512-NOT: vfmadd{{[0-9]+}}ss
+// AVX512-NOT: vcvtsi2ss
+// AVX512: vperm{{d|ps}} {{.*}}%zmm
+// AVX512: vfmadd231ps {{.*}}%zmm
+// AVX512-NOT: vfmadd{{[0-9]+}}ss
+// AVX512-NOT: vcvtsi2ss
+// AVX512: ret
+// NEON-LABEL: {{^}}gemv_q4_0:
+// NEON: fmla v{{[0-9]+}}.4s
+// NEON: ret
+func.func @gemv_q4_0(%x: tensor<1x256xf32>, %w: !qf.tensor<64x256xf32, #qf.format<"q4_0">>,
+                     %out: tensor<1x64xf32> {bufferization.writable = true}) -> tensor<1x64xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x256xf32>, !qf.tensor<64x256xf32, #qf.format<"q4_0">> -> tensor<1x64xf32>
+  %r = bufferization.materialize_in_destination %y in %out : (tensor<1x64xf32>, tensor<1x64xf32>) -> tensor<1x64xf32>
+  return %r : tensor<1x64xf32>
+}
+
+// Fused NF4 GEMV: lookups and FMAs in vector registers.
+// AVX512-LABEL: {{^}}gemv_nf4:
+// AVX512: vperm{{d|ps}} {{.*}}%zmm
+// AVX512: vfmadd231ps {{.*}}%zmm
+// AVX512-NOT: vfmadd{{[0-9]+}}ss
+// AVX512: ret
+// NEON-LABEL: {{^}}gemv_nf4:
+// NEON: tbl v{{[0-9]+}}.16b
+// NEON: fmla v{{[0-9]+}}.4s
+// NEON: ret
+func.func @gemv_nf4(%x: tensor<1x256xf32>, %w: !qf.tensor<64x256xf32, #qf.format<"nf4:g64">>,
+                    %out: tensor<1x64xf32> {bufferization.writable = true}) -> tensor<1x64xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x256xf32>, !qf.tensor<64x256xf32, #qf.format<"nf4:g64">> -> tensor<1x64xf32>
+  %r = bufferization.materialize_in_destination %y in %out : (tensor<1x64xf32>, tensor<1x64xf32>) -> tensor<1x64xf32>
+  return %r : tensor<1x64xf32>
+}

@@ -1,0 +1,41 @@
+// RUN: quant-opt %s -split-input-file -qf-lower-to-vector -verify-diagnostics
+
+func.func @q4_k(%q: !qf.tensor<2x256xf32, #qf.format<"q4_k">>) -> tensor<2x256xf32> {
+  // expected-error @+1 {{cannot lower format 'q4_k': the q4_k layout}}
+  %d = qf.dequantize %q : !qf.tensor<2x256xf32, #qf.format<"q4_k">> -> tensor<2x256xf32>
+  return %d : tensor<2x256xf32>
+}
+
+// -----
+
+func.func @asq(%q: !qf.tensor<2x64xf32, #qf.format<"asq:16:g64">>) -> tensor<2x64xf32> {
+  // expected-error @+1 {{learned (asq) and kashin codes have no decoder yet}}
+  %d = qf.dequantize %q : !qf.tensor<2x64xf32, #qf.format<"asq:16:g64">> -> tensor<2x64xf32>
+  return %d : tensor<2x64xf32>
+}
+
+// -----
+
+// expected-error @+1 {{returning a quantized tensor is not lowered}}
+func.func @returns_q(%q: !qf.tensor<2x64xf32, #qf.format<"int4:g32">>) -> !qf.tensor<2x64xf32, #qf.format<"int4:g32">> {
+  return %q : !qf.tensor<2x64xf32, #qf.format<"int4:g32">>
+}
+
+// -----
+
+func.func @quantize(%x: tensor<2x64xf32>) -> tensor<2x64xf32> {
+  // expected-error @+1 {{is not lowered by qf-lower-to-vector}}
+  %q = qf.quantize %x : tensor<2x64xf32> -> !qf.tensor<2x64xf32, #qf.format<"int4:g32">>
+  %d = qf.dequantize %q : !qf.tensor<2x64xf32, #qf.format<"int4:g32">> -> tensor<2x64xf32>
+  return %d : tensor<2x64xf32>
+}
+
+// -----
+
+func.func private @use(!qf.tensor<2x64xf32, #qf.format<"int4:g32">>)
+
+// expected-error @+1 {{quantized argument #0 has uses that qf-lower-to-vector cannot lower}}
+func.func @other_use(%q: !qf.tensor<2x64xf32, #qf.format<"int4:g32">>) {
+  func.call @use(%q) : (!qf.tensor<2x64xf32, #qf.format<"int4:g32">>) -> ()
+  return
+}

@@ -1,0 +1,157 @@
+// RUN: quant-opt %s -split-input-file -qf-lower-to-vector=target=avx512 | FileCheck %s
+// RUN: quant-opt %s -split-input-file -qf-lower-to-vector=target=neon | FileCheck %s --check-prefix=NEON
+// RUN: quant-opt %s -split-input-file -qf-lower-to-vector=target=generic | FileCheck %s --check-prefix=GENERIC
+
+// int4 codes: bytes loaded as a vector, nibbles split and interleaved back
+// into element order, decoded (one vpermps per 16 codes on AVX-512;
+// sign-extended and converted on the generic target), scaled per group,
+// stored.
+// CHECK-LABEL: func.func @dequant_int4
+// CHECK-SAME: (%[[CODES:.*]]: tensor<128xi8>, %[[SCALES:.*]]: tensor<32xi8>, %[[OUT:.*]]: tensor<4x64xf32> {bufferization.writable = true}) -> tensor<4x64xf32> attributes {llvm.emit_c_interface}
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[OUT]])
+// CHECK: scf.for
+// CHECK: vector.transfer_read %[[CODES]]{{.*}} : tensor<128xi8>, vector<16xi8>
+// CHECK: vector.interleave {{.*}} : vector<16xi8> -> vector<32xi8>
+// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// GENERIC-LABEL: func.func @dequant_int4
+// GENERIC: arith.shrsi {{.*}} : vector<32xi32>
+// GENERIC: arith.sitofp {{.*}} : vector<32xi32> to vector<32xf32>
+// GENERIC-NOT: llvm.call_intrinsic
+// CHECK: vector.transfer_read %[[SCALES]]{{.*}} : tensor<32xi8>, vector<4xi8>
+// CHECK: vector.bitcast {{.*}} : vector<4xi8> to vector<1xi32>
+// CHECK: arith.mulf {{.*}} : vector<32xf32>
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<32xf32>, tensor<4x64xf32>
+// CHECK-NOT: qf.
+func.func @dequant_int4(%q: !qf.tensor<4x64xf32, #qf.format<"int4:g32">>,
+                        %out: tensor<4x64xf32> {bufferization.writable = true}) -> tensor<4x64xf32> {
+  %d = qf.dequantize %q : !qf.tensor<4x64xf32, #qf.format<"int4:g32">> -> tensor<4x64xf32>
+  %r = bufferization.materialize_in_destination %d in %out : (tensor<4x64xf32>, tensor<4x64xf32>) -> tensor<4x64xf32>
+  return %r : tensor<4x64xf32>
+}
+
+// -----
+
+// NF4: 16-entry table lookups through vpermps on AVX-512, tbl on NEON.
+// CHECK-LABEL: func.func @dequant_nf4
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"({{.*}}) : (vector<16xf32>, vector<16xi32>) -> vector<16xf32>
+// NEON-LABEL: func.func @dequant_nf4
+// NEON-COUNT-4: llvm.call_intrinsic "llvm.aarch64.neon.tbl1"({{.*}}) : (vector<16xi8>, vector<16xi8>) -> vector<16xi8>
+// NEON: vector.bitcast {{.*}} : vector<64xi8> to vector<16xf32>
+// GENERIC-LABEL: func.func @dequant_nf4
+// GENERIC-NOT: llvm.call_intrinsic
+// GENERIC-COUNT-15: arith.select {{.*}} : vector<64xi1>, vector<64xf32>
+func.func @dequant_nf4(%q: !qf.tensor<2x64xf32, #qf.format<"nf4:g64">>) -> tensor<2x64xf32> {
+  %d = qf.dequantize %q : !qf.tensor<2x64xf32, #qf.format<"nf4:g64">> -> tensor<2x64xf32>
+  return %d : tensor<2x64xf32>
+}
+
+// -----
+
+// q4_0: the f16 block scale is decoded with extf, low and high nibbles are
+// concatenated (elements 0..15, 16..31), q - 8 looked up (AVX-512) or
+// converted (generic).
+// CHECK-LABEL: func.func @dequant_q4_0
+// CHECK-SAME: (%{{.*}}: tensor<36xi8>) -> tensor<2x32xf32>
+// CHECK: tensor.empty() : tensor<2x32xf32>
+// CHECK: vector.bitcast {{.*}} : vector<2xi8> to vector<1xi16>
+// CHECK: arith.bitcast {{.*}} : i16 to f16
+// CHECK: arith.extf {{.*}} : f16 to f32
+// CHECK: vector.shuffle {{.*}} : vector<16xi8>, vector<16xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// GENERIC-LABEL: func.func @dequant_q4_0
+// GENERIC: vector.shuffle {{.*}} : vector<16xi8>, vector<16xi8>
+// GENERIC: arith.subi {{.*}} : vector<32xi32>
+// GENERIC: arith.sitofp {{.*}} : vector<32xi32> to vector<32xf32>
+func.func @dequant_q4_0(%q: !qf.tensor<2x32xf32, #qf.format<"q4_0">>) -> tensor<2x32xf32> {
+  %d = qf.dequantize %q : !qf.tensor<2x32xf32, #qf.format<"q4_0">> -> tensor<2x32xf32>
+  return %d : tensor<2x32xf32>
+}
+
+// -----
+
+// Minifloat codes (e3m2, 6 bits: codes cross bytes) take the scalar path:
+// two bytes, a dynamic shift, exponent re-biasing.
+// CHECK-LABEL: func.func @dequant_e3m2
+// CHECK-NOT: vector.transfer_write
+// CHECK: arith.shrui {{.*}} : i32
+// CHECK: arith.cmpi eq
+// CHECK: tensor.insert {{.*}} : tensor<2x32xf32>
+func.func @dequant_e3m2(%q: !qf.tensor<2x32xf32, #qf.format<"e3m2:g32">>) -> tensor<2x32xf32> {
+  %d = qf.dequantize %q : !qf.tensor<2x32xf32, #qf.format<"e3m2:g32">> -> tensor<2x32xf32>
+  return %d : tensor<2x32xf32>
+}
+
+// -----
+
+// Zero points: float(code) - float(zp), then the scale; outliers patched
+// after the main loop.
+// CHECK-LABEL: func.func @dequant_zp_outliers
+// CHECK-SAME: (%{{.*}}: tensor<128xi8>, %{{.*}}: tensor<32xi8>, %[[ZP:.*]]: tensor<8xi8>, %[[OUTL:.*]]: tensor<{{[0-9]+}}xi8>)
+// CHECK: arith.uitofp {{.*}} : vector<32xi32> to vector<32xf32>
+// CHECK: tensor.extract %[[ZP]]
+// CHECK: arith.subf {{.*}} : vector<32xf32>
+// CHECK: scf.for
+// CHECK: vector.transfer_read %[[OUTL]]
+// CHECK: tensor.insert
+func.func @dequant_zp_outliers(%q: !qf.tensor<4x64xf32, #qf.format<"uint4:g32:zp:outliers=0.01">>) -> tensor<4x64xf32> {
+  %d = qf.dequantize %q : !qf.tensor<4x64xf32, #qf.format<"uint4:g32:zp:outliers=0.01">> -> tensor<4x64xf32>
+  return %d : tensor<4x64xf32>
+}
+
+// -----
+
+// Constants: one arith.constant per section.
+// CHECK-LABEL: func.func @dequant_constant
+// CHECK-SAME: () -> tensor<1x16xf32>
+// CHECK-DAG: arith.constant dense<{{.*}}> : tensor<8xi8>
+// CHECK-DAG: arith.constant dense<{{.*}}> : tensor<4xi8>
+func.func @dequant_constant() -> tensor<1x16xf32> {
+  %q = qf.constant {codes = dense<[1, 2, 3, 4, 5, 6, 7, 8]> : tensor<8xi8>,
+                    scales = dense<[0, 0, -128, 63]> : tensor<4xi8>}
+      : !qf.tensor<1x16xf32, #qf.format<"int4:g16">>
+  %d = qf.dequantize %q : !qf.tensor<1x16xf32, #qf.format<"int4:g16">> -> tensor<1x16xf32>
+  return %d : tensor<1x16xf32>
+}
+
+// -----
+
+// Fused GEMV (transpose_weight, M = 3): per weight row, decoded chunks are
+// multiplied into independent vector accumulators (two chunks per
+// iteration) and reduced; no decoded weight is stored.
+// CHECK-LABEL: func.func @gemv_q4_0
+// CHECK-NOT: tensor.empty() : tensor<8x128xf32>
+// CHECK: scf.for
+// CHECK: scf.for {{.*}} -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK-COUNT-6: vector.fma {{.*}} : vector<32xf32>
+// CHECK: vector.reduction <add>, {{.*}} fastmath<reassoc> : vector<32xf32> into f32
+// CHECK: tensor.insert {{.*}} : tensor<3x8xf32>
+func.func @gemv_q4_0(%x: tensor<3x128xf32>, %w: !qf.tensor<8x128xf32, #qf.format<"q4_0">>) -> tensor<3x8xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<3x128xf32>, !qf.tensor<8x128xf32, #qf.format<"q4_0">> -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// -----
+
+// Row tails (K = 100 is not a multiple of the vector width): vector chunks
+// of 64, then a scalar multiply-add loop.
+// CHECK-LABEL: func.func @gemv_tail
+// CHECK: vector.fma {{.*}} : vector<64xf32>
+// CHECK: scf.for %{{.*}} = %c64{{.*}} to %c100
+// CHECK: arith.mulf {{.*}} fastmath<contract> : f32
+func.func @gemv_tail(%x: tensor<100xf32>, %w: !qf.tensor<4x100xf32, #qf.format<"int4:tensor">>) -> tensor<4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<100xf32>, !qf.tensor<4x100xf32, #qf.format<"int4:tensor">> -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// A weight [K, N] (no transpose_weight) is dequantized, then contracted by
+// linalg.
+// CHECK-LABEL: func.func @matmul_unfused
+// CHECK: vector.transfer_write {{.*}} : vector<32xf32>, tensor<64x32xf32>
+// CHECK: linalg.fill
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+func.func @matmul_unfused(%x: tensor<2x64xf32>, %w: !qf.tensor<64x32xf32, #qf.format<"int8:g32">>) -> tensor<2x32xf32> {
+  %y = qf.matmul %x, %w : tensor<2x64xf32>, !qf.tensor<64x32xf32, #qf.format<"int8:g32">> -> tensor<2x32xf32>
+  return %y : tensor<2x32xf32>
+}

@@ -1,0 +1,133 @@
+//===- BenchGemv.cpp - qforge-bench gemv ----------------------------------===//
+//
+// Part of the QForge project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Fused dequant-GEMV (M = 1) of the generated CPU kernels on weights of
+// 4096x14336 and 14336x4096 ([N, K], nn.Linear layout), as weight bytes per
+// second over the STREAM read-only bandwidth measured in the same run.
+// Enough weight copies rotate to exceed 450 MB (> 4x the 105 MiB LLC).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bench.h"
+#include "CPUKernels.h"
+
+#include "qforge/Numerics/Format.h"
+#include "qforge/Numerics/Random.h"
+
+#include <algorithm>
+#include <cstdio>
+
+using namespace qforge;
+using namespace qforge::bench;
+
+static int benchGemv(int argc, char **argv) {
+  Args args(argc, argv);
+  if (args.has("help")) {
+    std::printf(
+        "qforge-bench gemv [--formats F1,F2,...] [--reps R] [--mb N] "
+        "[--json [FILE]]\n  Generated fused dequant-GEMV kernels (M = 1, "
+        "two threads, one half of the rows each) vs the STREAM read-only "
+        "bandwidth over N MiB arrays (default 512).\n");
+    return 0;
+  }
+  for (auto &k : args.unknown({"formats", "reps", "mb", "help", "json"})) {
+    std::fprintf(stderr, "qforge-bench gemv: unknown option --%s\n", k.c_str());
+    return 1;
+  }
+  std::vector<std::string> formats = args.getList(
+      "formats", {"int4:g32", "nf4:g64", "mxfp4", "q4_0", "int8:g128"});
+  int reps = static_cast<int>(std::max<int64_t>(10, args.getInt("reps", 20)));
+  int64_t mb = args.getInt("mb", 512);
+  const unsigned threads = 2;
+  const int64_t minWorkingSet = 450ll << 20;
+
+  StreamResult s = measureStream(mb << 20, threads, 10);
+  std::printf("STREAM (%lld MiB arrays, %u threads): copy %.2f GB/s, read "
+              "%.2f GB/s\n",
+              static_cast<long long>(mb), threads, s.copy / 1e9, s.read / 1e9);
+  Table t("fused dequant-GEMV, M = 1 (2 threads, median of " +
+          std::to_string(reps) + ")");
+  t.columns(
+      {"format", "N x K", "read GB/s", "weight GB/s", "/ read", "copies"});
+  Report report(args);
+  report.figure("stream_copy_GBps", s.copy / 1e9);
+  report.figure("stream_read_GBps", s.read / 1e9);
+  int status = 0;
+  for (const std::string &fmtText : formats) {
+    num::FormatSpec f;
+    if (!num::FormatSpec::parse(fmtText, f)) {
+      std::fprintf(stderr, "qforge-bench gemv: bad format '%s'\n",
+                   fmtText.c_str());
+      status = 1;
+      continue;
+    }
+    for (int64_t K : {int64_t(14336), int64_t(4096)}) {
+      const CPUKernel *k = findKernel(KernelKind::gemv, fmtText, K);
+      if (!k) {
+        std::fprintf(stderr, "qforge-bench gemv: no kernel for '%s' K=%lld\n",
+                     fmtText.c_str(), static_cast<long long>(K));
+        status = 1;
+        continue;
+      }
+      int64_t N = 2 * k->rows;
+      std::vector<int64_t> half = {k->rows, K};
+      num::QuantizeOptions qo;
+      qo.threads = threads;
+      std::vector<num::QuantizedTensor> halves(2);
+      for (int h = 0; h < 2; ++h) {
+        std::vector<float> w = num::normalSamples(k->rows * K, 7 + h);
+        if (!num::quantize(w.data(), half, f, qo, halves[h])) {
+          std::fprintf(stderr, "qforge-bench gemv: cannot quantize '%s'\n",
+                       fmtText.c_str());
+          return 1;
+        }
+      }
+      uint64_t bytes = halves[0].totalBytes() + halves[1].totalBytes();
+      int copies = static_cast<int>(
+          std::max<int64_t>(2, (minWorkingSet + bytes - 1) / bytes));
+      std::vector<std::vector<num::QuantizedTensor>> wq(copies, halves);
+      std::vector<float> x = num::normalSamples(K, 3);
+      std::vector<float> y(N, 0.0f);
+      StreamResult before = measureStream(mb << 20, threads, 5);
+      double tk;
+      {
+        ThreadPair pair;
+        int copy = 0;
+        tk = medianTime(
+            [&] {
+              int c = copy++ % copies;
+              pair.run([&](int h) {
+                runKernel(*k, wq[c][h], x.data(), y.data() + h * k->rows);
+              });
+            },
+            std::max(reps, copies));
+      }
+      // The bandwidth of shared machines drifts: the read reference of each
+      // row is the mean of the STREAM read measured right before and right
+      // after that row's kernel.
+      StreamResult after = measureStream(mb << 20, threads, 5);
+      double read = 0.5 * (before.read + after.read);
+      double g = bytes / tk;
+      std::string shape = std::to_string(N) + "x" + std::to_string(K);
+      t.row({fmtText, shape, Table::Cell(read / 1e9, 4),
+             Table::Cell(g / 1e9, 4), Table::Cell(g / read, 3),
+             Table::Cell(int64_t(copies))});
+      report.figure(fmtText + "." + shape + ".read_GBps", read / 1e9);
+      report.figure(fmtText + "." + shape + ".weight_GBps", g / 1e9);
+      report.figure(fmtText + "." + shape + ".over_read", g / read);
+    }
+  }
+  t.print();
+  report.add(t);
+  if (!report.finish("gemv"))
+    return 1;
+  return status;
+}
+
+QFORGE_BENCH("gemv", "generated fused dequant-GEMV kernels vs STREAM read",
+             benchGemv);

@@ -1,0 +1,135 @@
+//===- CPUKernels.cpp - Calling the AOT-compiled CPU kernels --------------===//
+//
+// Part of the QForge project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "CPUKernels.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+using namespace qforge;
+using namespace qforge::bench;
+
+#define QFORGE_CPU_KERNEL(NAME, FMT, KIND, R, C, M, T)                         \
+  extern "C" void _mlir_ciface_##NAME();
+#include "BenchKernels.inc"
+#undef QFORGE_CPU_KERNEL
+
+const std::vector<CPUKernel> &qforge::bench::benchKernels() {
+  static const std::vector<CPUKernel> k = {
+#define QFORGE_CPU_KERNEL(NAME, FMT, KIND, R, C, M, T)                         \
+  {#NAME, FMT, KernelKind::KIND, R, C, M, &_mlir_ciface_##NAME},
+#include "BenchKernels.inc"
+#undef QFORGE_CPU_KERNEL
+  };
+  return k;
+}
+
+const CPUKernel *qforge::bench::findKernel(KernelKind kind,
+                                           const std::string &format,
+                                           int64_t cols) {
+  for (const CPUKernel &k : benchKernels())
+    if (k.kind == kind && format == k.format && k.cols == cols)
+      return &k;
+  return nullptr;
+}
+
+namespace {
+/// A ranked memref descriptor as the C interface passes it.
+template <int N> struct MemRef {
+  const void *allocated = nullptr;
+  const void *aligned = nullptr;
+  int64_t offset = 0;
+  int64_t sizes[N] = {};
+  int64_t strides[N] = {};
+};
+
+template <int N>
+MemRef<N> describe(const void *data, std::initializer_list<int64_t> shape) {
+  MemRef<N> d;
+  d.allocated = d.aligned = data;
+  int i = 0;
+  for (int64_t s : shape)
+    d.sizes[i++] = s;
+  int64_t stride = 1;
+  for (int k = N - 1; k >= 0; --k) {
+    d.strides[k] = stride;
+    stride *= d.sizes[k];
+  }
+  return d;
+}
+} // namespace
+
+void qforge::bench::runKernel(const CPUKernel &k, const num::QuantizedTensor &q,
+                              const float *x, float *out) {
+  MemRef<2> result, xd, od;
+  MemRef<1> secs[num::kNumSections];
+  void *a[num::kNumSections + 3];
+  unsigned n = 0, ns = 0;
+  a[n++] = &result;
+  if (k.kind == KernelKind::gemv) {
+    xd = describe<2>(x, {k.m, k.cols});
+    a[n++] = &xd;
+  }
+  for (unsigned s = 0; s < num::kNumSections; ++s)
+    if (!q.sections[s].empty()) {
+      secs[ns] =
+          describe<1>(q.sections[s].data(), {int64_t(q.sections[s].size())});
+      a[n++] = &secs[ns++];
+    }
+  od = k.kind == KernelKind::gemv ? describe<2>(out, {k.m, k.rows})
+                                  : describe<2>(out, {k.rows, k.cols});
+  a[n++] = &od;
+  using P = void *;
+  switch (n) {
+  case 3:
+    reinterpret_cast<void (*)(P, P, P)>(k.fn)(a[0], a[1], a[2]);
+    return;
+  case 4:
+    reinterpret_cast<void (*)(P, P, P, P)>(k.fn)(a[0], a[1], a[2], a[3]);
+    return;
+  case 5:
+    reinterpret_cast<void (*)(P, P, P, P, P)>(k.fn)(a[0], a[1], a[2], a[3],
+                                                    a[4]);
+    return;
+  default:
+    std::fprintf(stderr, "qforge-bench: kernel %s has %u arguments\n", k.name,
+                 n);
+    std::abort();
+  }
+}
+
+ThreadPair::ThreadPair() {
+  helper = std::thread([this] {
+    uint64_t seen = 0;
+    while (true) {
+      uint64_t g;
+      while ((g = generation.load(std::memory_order_acquire)) == seen &&
+             !stop.load(std::memory_order_relaxed))
+        std::this_thread::yield();
+      if (stop.load())
+        return;
+      seen = g;
+      (*work)(1);
+      done.store(g, std::memory_order_release);
+    }
+  });
+}
+
+ThreadPair::~ThreadPair() {
+  stop.store(true);
+  helper.join();
+}
+
+void ThreadPair::run(const std::function<void(int)> &fn) {
+  work = &fn;
+  uint64_t g = generation.load() + 1;
+  generation.store(g, std::memory_order_release);
+  fn(0);
+  while (done.load(std::memory_order_acquire) != g)
+    std::this_thread::yield();
+}

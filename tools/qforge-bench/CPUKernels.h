@@ -1,0 +1,70 @@
+//===- CPUKernels.h - Calling the AOT-compiled CPU kernels ------*- C++ -*-===//
+//
+// Part of the QForge project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The kernels of `qforge-bench dequant|gemv` are compiled by the build from
+// MLIR (tools/qforge-bench/kernels: quant-opt --qf-cpu-pipeline, llc). Each
+// kernel handles a tensor of half the rows; two threads run one half each.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QFORGE_TOOLS_BENCH_CPUKERNELS_H
+#define QFORGE_TOOLS_BENCH_CPUKERNELS_H
+
+#include "qforge/Numerics/Quantizer.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace qforge::bench {
+
+enum class KernelKind { dequant, gemv };
+
+struct CPUKernel {
+  const char *name;
+  const char *format;
+  KernelKind kind;
+  int64_t rows, cols, m; ///< the tensor one call handles (half the rows)
+  void (*fn)();
+};
+
+/// All kernels linked into qforge-bench (BenchKernels.inc).
+const std::vector<CPUKernel> &benchKernels();
+/// The kernel of `kind` for `format` with `cols` columns, or null.
+const CPUKernel *findKernel(KernelKind kind, const std::string &format,
+                            int64_t cols);
+
+/// Runs `k` on the quantized tensor `q` (shape [k.rows, k.cols]); for GEMV
+/// `x` is [k.m, k.cols] and `out` [k.m, k.rows], for dequantization `out`
+/// is [k.rows, k.cols].
+void runKernel(const CPUKernel &k, const num::QuantizedTensor &q,
+               const float *x, float *out);
+
+/// Two threads (the caller and one helper) running fn(0) and fn(1)
+/// together; the helper spins between calls so that no thread start is
+/// timed.
+class ThreadPair {
+public:
+  ThreadPair();
+  ~ThreadPair();
+  void run(const std::function<void(int)> &fn);
+
+private:
+  std::thread helper;
+  std::atomic<uint64_t> generation{0};
+  std::atomic<uint64_t> done{0};
+  std::atomic<bool> stop{false};
+  const std::function<void(int)> *work = nullptr;
+};
+
+} // namespace qforge::bench
+
+#endif // QFORGE_TOOLS_BENCH_CPUKERNELS_H

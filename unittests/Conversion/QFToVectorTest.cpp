@@ -1,0 +1,219 @@
+//===- QFToVectorTest.cpp - Execute the generated CPU kernels -------------===//
+//
+// Part of the QForge project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Every kernel of tools/qforge-bench/kernels (TestKernels.inc) was compiled
+// by quant-opt --qf-cpu-pipeline + llc. Dequantization kernels must decode
+// bit-exactly like qforge::num::dequantize; fused GEMV/GEMM kernels must
+// match an f64 reference within 1e-5 of sum |x * w|.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qforge/Numerics/Format.h"
+#include "qforge/Numerics/Quantizer.h"
+#include "qforge/Numerics/Random.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace qforge::num;
+
+namespace {
+
+enum class Kind { dequant, gemv };
+
+#define QFORGE_CPU_KERNEL(NAME, FMT, KIND, R, C, M, T)                         \
+  extern "C" void _mlir_ciface_##NAME();
+#include "TestKernels.inc"
+#undef QFORGE_CPU_KERNEL
+
+struct KernelInfo {
+  const char *name;
+  const char *format;
+  Kind kind;
+  int64_t rows, cols, m;
+  const char *target; ///< qf-cpu-pipeline target it was compiled for
+  void (*fn)();
+};
+
+const KernelInfo kKernels[] = {
+#define QFORGE_CPU_KERNEL(NAME, FMT, KIND, R, C, M, T)                         \
+  {#NAME, FMT, Kind::KIND, R, C, M, T, &_mlir_ciface_##NAME},
+#include "TestKernels.inc"
+#undef QFORGE_CPU_KERNEL
+};
+
+/// A ranked memref descriptor as the C interface passes it.
+template <int N> struct MemRef {
+  void *allocated = nullptr;
+  void *aligned = nullptr;
+  int64_t offset = 0;
+  int64_t sizes[N] = {};
+  int64_t strides[N] = {};
+};
+
+template <int N>
+MemRef<N> describe(void *data, std::initializer_list<int64_t> shape) {
+  MemRef<N> d;
+  d.allocated = d.aligned = data;
+  int i = 0;
+  for (int64_t s : shape)
+    d.sizes[i++] = s;
+  int64_t stride = 1;
+  for (int k = N - 1; k >= 0; --k) {
+    d.strides[k] = stride;
+    stride *= d.sizes[k];
+  }
+  return d;
+}
+
+/// Calls a C-interface kernel whose arguments are all descriptor pointers.
+void callKernel(void (*fn)(), std::vector<void *> a) {
+  using P = void *;
+  switch (a.size()) {
+  case 3:
+    return reinterpret_cast<void (*)(P, P, P)>(fn)(a[0], a[1], a[2]);
+  case 4:
+    return reinterpret_cast<void (*)(P, P, P, P)>(fn)(a[0], a[1], a[2], a[3]);
+  case 5:
+    return reinterpret_cast<void (*)(P, P, P, P, P)>(fn)(a[0], a[1], a[2], a[3],
+                                                         a[4]);
+  case 6:
+    return reinterpret_cast<void (*)(P, P, P, P, P, P)>(fn)(a[0], a[1], a[2],
+                                                            a[3], a[4], a[5]);
+  case 7:
+    return reinterpret_cast<void (*)(P, P, P, P, P, P, P)>(fn)(
+        a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  default:
+    FAIL() << "unexpected kernel arity " << a.size();
+  }
+}
+
+/// Runs a kernel on `q` (and activations `x` for GEMV) into `out`.
+void run(const KernelInfo &k, QuantizedTensor &q, std::vector<float> *x,
+         std::vector<float> &out) {
+  MemRef<2> result;
+  std::vector<MemRef<1>> secs;
+  secs.reserve(kNumSections);
+  for (unsigned s = 0; s < kNumSections; ++s) {
+    auto &bytes = q.sections[s];
+    if (!bytes.empty())
+      secs.push_back(describe<1>(bytes.data(), {int64_t(bytes.size())}));
+  }
+  std::vector<void *> args = {&result};
+  MemRef<2> xd, od;
+  if (k.kind == Kind::gemv) {
+    xd = describe<2>(x->data(), {k.m, k.cols});
+    args.push_back(&xd);
+  }
+  for (auto &d : secs)
+    args.push_back(&d);
+  if (k.kind == Kind::gemv)
+    od = describe<2>(out.data(), {k.m, k.rows});
+  else
+    od = describe<2>(out.data(), {k.rows, k.cols});
+  args.push_back(&od);
+  callKernel(k.fn, args);
+}
+
+bool sameBits(float a, float b) {
+  if (std::isnan(a) && std::isnan(b))
+    return true;
+  uint32_t x, y;
+  std::memcpy(&x, &a, 4);
+  std::memcpy(&y, &b, 4);
+  return x == y;
+}
+
+/// Test weights: normal values, or edge cases (a zero block, large and tiny
+/// magnitudes, a few outliers).
+std::vector<float> weights(const KernelInfo &k, bool edge, uint64_t seed) {
+  int64_t n = k.rows * k.cols;
+  std::vector<float> w = normalSamples(n, seed);
+  if (!edge)
+    return w;
+  for (int64_t i = 0; i < std::min<int64_t>(n, 32); ++i)
+    w[i] = 0.0f; // zero block
+  for (int64_t i = 0; i < k.cols && k.rows > 1; ++i)
+    w[k.cols + i] *= 1000.0f; // a row of large values
+  if (k.rows > 2)
+    for (int64_t i = 0; i < k.cols; ++i)
+      w[2 * k.cols + i] *= 1e-3f; // a row of tiny values
+  w[n - 1] = 300.0f;              // outlier
+  w[n / 2] = -250.0f;
+  return w;
+}
+
+class CPUKernel : public ::testing::TestWithParam<KernelInfo> {};
+
+TEST_P(CPUKernel, MatchesReference) {
+  const KernelInfo &k = GetParam();
+#if defined(__x86_64__)
+  if (std::string(k.target) == "avx2" && !__builtin_cpu_supports("avx2"))
+    GTEST_SKIP() << "kernel compiled for AVX2, CPU without AVX2";
+#endif
+  FormatSpec f;
+  ASSERT_TRUE(FormatSpec::parse(k.format, f)) << k.format;
+  std::vector<int64_t> shape = {k.rows, k.cols};
+  // Three weight sets: normal, edge cases, and random code bytes (every
+  // code pattern, including NaN/-0 minifloat codes).
+  for (int variant = 0; variant < 3; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    std::vector<float> w = weights(k, variant == 1, 11 + variant);
+    QuantizedTensor q;
+    QuantizeOptions opts;
+    opts.threads = 1;
+    Status st = quantize(w.data(), shape, f, opts, q);
+    ASSERT_TRUE(st) << st.message();
+    if (variant == 2) {
+      Rng rng(99);
+      for (uint8_t &b : q.section(Section::Codes))
+        b = static_cast<uint8_t>(rng.next());
+    }
+    std::vector<float> ref(k.rows * k.cols);
+    ASSERT_TRUE(dequantize(q, ref.data(), 1));
+    if (k.kind == Kind::dequant) {
+      std::vector<float> out(ref.size(), -7.0f);
+      run(k, q, nullptr, out);
+      int64_t bad = 0;
+      for (size_t i = 0; i < ref.size(); ++i)
+        if (!sameBits(out[i], ref[i]) && bad++ < 5)
+          ADD_FAILURE() << "element " << i << ": got " << out[i]
+                        << ", reference " << ref[i];
+      EXPECT_EQ(bad, 0);
+      continue;
+    }
+    if (variant == 2)
+      continue; // random bytes may decode to NaN/inf: no dot product check
+    std::vector<float> x = normalSamples(k.m * k.cols, 5 + variant);
+    std::vector<float> out(k.m * k.rows, -7.0f);
+    run(k, q, &x, out);
+    for (int64_t m = 0; m < k.m; ++m)
+      for (int64_t n = 0; n < k.rows; ++n) {
+        double dot = 0, mag = 0;
+        for (int64_t c = 0; c < k.cols; ++c) {
+          double p = double(x[m * k.cols + c]) * double(ref[n * k.cols + c]);
+          dot += p;
+          mag += std::fabs(p);
+        }
+        EXPECT_LE(std::fabs(out[m * k.rows + n] - dot), 1e-5 * mag + 1e-30)
+            << "m=" << m << " n=" << n << " got " << out[m * k.rows + n]
+            << " ref " << dot;
+      }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Generated, CPUKernel, ::testing::ValuesIn(kKernels),
+                         [](const ::testing::TestParamInfo<KernelInfo> &info) {
+                           return std::string(info.param.name);
+                         });
+
+} // namespace
