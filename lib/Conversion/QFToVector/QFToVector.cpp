@@ -956,7 +956,10 @@ void qforge::buildQFCPUPipeline(OpPassManager &pm,
   QFLowerToVectorOptions lo;
   lo.target = options.target;
   pm.addPass(createQFLowerToVector(lo));
-  std::string rest = "canonicalize,cse,"
+  // Elementwise arith on tensors (residual adds, activations) becomes
+  // linalg so that bufferization covers whole models, not only qf ops.
+  std::string rest = "func.func(convert-elementwise-to-linalg),"
+                     "canonicalize,cse,"
                      "eliminate-empty-tensors,"
                      "one-shot-bufferize{bufferize-function-boundaries "
                      "function-boundary-type-conversion=identity-layout-map},"
