@@ -21,6 +21,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,12 @@ struct KernelInfo {
   const char *target; ///< qf-cpu-pipeline target it was compiled for
   void (*fn)();
 };
+
+/// Readable test parameters in gtest output (instead of raw bytes).
+[[maybe_unused]] void PrintTo(const KernelInfo &k, std::ostream *os) {
+  *os << k.name << " (" << k.format << ", " << k.rows << "x" << k.cols
+      << ", target " << k.target << ")";
+}
 
 const KernelInfo kKernels[] = {
 #define QFORGE_CPU_KERNEL(NAME, FMT, KIND, R, C, M, T)                         \

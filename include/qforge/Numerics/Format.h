@@ -27,7 +27,7 @@
 //             | 'rms-table' | 'absmax-table' | 'dct' | 'hadamard' | 'joint'
 //             | 'layout=' ('plain' | 'q4_0' | 'q8_0' | 'iq4_nl' | 'q4_k')
 //   preset   := 'mxfp4' | 'mxfp6' | 'mxfp6e3m2' | 'mxfp8' | 'mxfp8e5m2'
-//             | 'mxint8' | 'nvfp4' | 'q4_0' | 'q8_0' | 'iq4_nl' | 'q4_k'
+//             | 'nvfp4' | 'q4_0' | 'q8_0' | 'iq4_nl' | 'q4_k'
 //   FRACTION := '2^-'K | decimal
 //
 // Printing is canonical: a spec equal to a preset prints as the preset name,
