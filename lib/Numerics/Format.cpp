@@ -508,6 +508,10 @@ Status FormatSpec::parse(std::string_view text, FormatSpec &out) {
                              "'");
       }
       f.outlierFraction = frac;
+      // 'outliers=0[/T]' means no outliers: keep the canonical spec (the
+      // value type is not printed then, so str() must not depend on it).
+      if (frac == 0)
+        f.outlierType = ScaleType::BF16;
     } else if (t == "dct" || t == "hadamard") {
       f.kashinTransform =
           t == "dct" ? KashinTransform::DCT : KashinTransform::Hadamard;
@@ -641,7 +645,7 @@ static std::string printLong(const FormatSpec &f) {
     s += ":outliers=";
     int e;
     double m = std::frexp(f.outlierFraction, &e);
-    if (m == 0.5 && e <= 0)
+    if (m == 0.5 && e <= 0 && 1 - e <= 62) // the parser takes 2^-1..2^-62
       s += "2^-" + std::to_string(1 - e);
     else
       s += formatDouble(f.outlierFraction);

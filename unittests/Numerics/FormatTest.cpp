@@ -49,6 +49,15 @@ TEST(FormatSpec, CanonicalRoundTrip) {
   }
 }
 
+TEST(FormatSpec, OutlierFractionsRoundTrip) {
+  // Powers of two print as 2^-k only where the parser accepts that form.
+  for (const char *text : {"int4:g32:outliers=2^-1", "int4:g32:outliers=2^-62",
+                           "int4:g32:outliers=1.0842021724855044e-19"}) {
+    FormatSpec f = parseOk(text);
+    EXPECT_EQ(parseOk(f.str()), f) << text << " printed as " << f.str();
+  }
+}
+
 TEST(FormatSpec, NormalForms) {
   EXPECT_EQ(parseOk("e2m1:g32:e8m0").str(), "mxfp4");
   EXPECT_EQ(parseOk("int4:g32:f16:signmax:layout=q4_0").str(), "q4_0");
