@@ -34,10 +34,6 @@ using namespace mlir;
 using namespace qforge::qf;
 namespace num = qforge::num;
 
-static const char *const kDefaultCandidates[] = {
-    "int2:g64:f16", "int3:g64:f16", "int4:g64:f16",
-    "int5:g64:f16", "int6:g64:f16", "int8:g64:f16"};
-
 namespace {
 struct Weight {
   arith::ConstantOp op;
@@ -77,8 +73,8 @@ struct AllocateBits
 
     std::vector<std::string> specs(candidates.begin(), candidates.end());
     if (specs.empty())
-      specs.assign(std::begin(kDefaultCandidates),
-                   std::end(kDefaultCandidates));
+      specs.assign(std::begin(kDefaultAllocationCandidates),
+                   std::end(kDefaultAllocationCandidates));
     std::vector<num::FormatSpec> formats;
     for (const std::string &s : specs) {
       num::FormatSpec f;

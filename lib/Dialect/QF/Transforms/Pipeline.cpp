@@ -14,11 +14,14 @@
 
 #include "qforge/Dialect/QF/Transforms/Passes.h"
 
+#include "WeightUtils.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
 
 using namespace mlir;
+namespace num = qforge::num;
 
 namespace {
 struct QuantizePipelineOptions
@@ -79,6 +82,28 @@ void qforge::qf::registerQFQuantizePipeline() {
         ab.avgBits = o.avgBits;
         ab.method = o.method;
         ab.candidates.assign(o.candidates.begin(), o.candidates.end());
+        // Learned and Kashin codes carry codebooks: allocate over the
+        // formats the quantizer will really write, so that the budget counts
+        // their storage. Specs that do not parse are left for
+        // qf-allocate-bits to diagnose.
+        std::string qm = o.quantizeMethod;
+        if (qm == "asq" || qm == "kashin") {
+          std::vector<std::string> specs(ab.candidates.begin(),
+                                         ab.candidates.end());
+          if (specs.empty())
+            specs.assign(std::begin(kDefaultAllocationCandidates),
+                         std::end(kDefaultAllocationCandidates));
+          std::vector<std::string> mapped;
+          for (const std::string &spec : specs) {
+            num::FormatSpec f;
+            if (num::FormatSpec::parse(spec, f).ok() &&
+                applyQuantizeMethod(qm, f).ok())
+              mapped.push_back(f.str());
+            else
+              mapped.push_back(spec);
+          }
+          ab.candidates.assign(mapped.begin(), mapped.end());
+        }
         ab.minBits = o.minBits;
         ab.maxBits = o.maxBits;
         ab.threads = o.threads;

@@ -36,47 +36,6 @@ using namespace mlir;
 using namespace qforge::qf;
 namespace num = qforge::num;
 
-/// Applies the quantization method to the format chosen by the allocation.
-static num::Status applyMethod(StringRef method, num::FormatSpec &f) {
-  if (method == "rtn")
-    return num::Status::success();
-  if (method == "search") {
-    if (f.kind == num::ElementKind::Learned ||
-        f.kind == num::ElementKind::Kashin || f.layout != num::Layout::Plain)
-      return num::Status::success(); // no scale search for these
-    f.scaleStat = num::ScaleStat::Search;
-  } else if (method == "asq") {
-    if (f.kind != num::ElementKind::Learned) {
-      f.kind = num::ElementKind::Learned;
-      f.levels = 1u << f.bits;
-      f.scaleStat = num::ScaleStat::AbsMax;
-      f.zeroPoint = false;
-    }
-  } else if (method == "kashin") {
-    if (f.kind != num::ElementKind::Kashin) {
-      unsigned b = f.bits;
-      f.kind = num::ElementKind::Kashin;
-      f.kashinBitsU = b - b / 2;
-      f.kashinBitsV = b / 2;
-      f.zeroPoint = false;
-      // Kashin codes carry their own per-group centroids: no scales.
-      f.scaleType = num::ScaleType::F32;
-      f.scaleStat = num::ScaleStat::AbsMax;
-      f.doubleQuant = false;
-      f.doubleQuantGroup = 0;
-    }
-  } else {
-    return num::Status::error("unknown method '" + method.str() +
-                              "' (expected rtn, search, asq or kashin)");
-  }
-  // Normalise through the textual form so the attribute is canonical.
-  num::FormatSpec parsed;
-  if (num::Status s = num::FormatSpec::parse(f.str(), parsed); !s.ok())
-    return s;
-  f = parsed;
-  return f.verify();
-}
-
 static std::string blobKey(StringRef name, StringRef section) {
   std::string key;
   for (char c : name)
@@ -124,7 +83,7 @@ struct QuantizeWeights
       auto type = llvm::cast<RankedTensorType>(op.getType());
       t.shape = toVector(type.getShape());
       t.numel = type.getNumElements();
-      if (num::Status s = applyMethod(method, t.format); !s.ok()) {
+      if (num::Status s = applyQuantizeMethod(method, t.format); !s.ok()) {
         op.emitError("qf-quantize-weights: method '")
             << method.getValue() << "' cannot use format '" << fattr.getSpec()
             << "' of weight '" << t.name << "': " << s.message();

@@ -154,4 +154,49 @@ const float *weightData(arith::ConstantOp op, std::vector<float> &storage) {
   return storage.data();
 }
 
+const char *const kDefaultAllocationCandidates[kNumDefaultAllocationCandidates] =
+    {"int2:g64:f16", "int3:g64:f16", "int4:g64:f16",
+     "int5:g64:f16", "int6:g64:f16", "int8:g64:f16"};
+
+/// Applies the quantization method to the format chosen by the allocation.
+qforge::num::Status applyQuantizeMethod(llvm::StringRef method, qforge::num::FormatSpec &f) {
+  if (method == "rtn")
+    return qforge::num::Status::success();
+  if (method == "search") {
+    if (f.kind == qforge::num::ElementKind::Learned ||
+        f.kind == qforge::num::ElementKind::Kashin || f.layout != qforge::num::Layout::Plain)
+      return qforge::num::Status::success(); // no scale search for these
+    f.scaleStat = qforge::num::ScaleStat::Search;
+  } else if (method == "asq") {
+    if (f.kind != qforge::num::ElementKind::Learned) {
+      f.kind = qforge::num::ElementKind::Learned;
+      f.levels = 1u << f.bits;
+      f.scaleStat = qforge::num::ScaleStat::AbsMax;
+      f.zeroPoint = false;
+    }
+  } else if (method == "kashin") {
+    if (f.kind != qforge::num::ElementKind::Kashin) {
+      unsigned b = f.bits;
+      f.kind = qforge::num::ElementKind::Kashin;
+      f.kashinBitsU = b - b / 2;
+      f.kashinBitsV = b / 2;
+      f.zeroPoint = false;
+      // Kashin codes carry their own per-group centroids: no scales.
+      f.scaleType = qforge::num::ScaleType::F32;
+      f.scaleStat = qforge::num::ScaleStat::AbsMax;
+      f.doubleQuant = false;
+      f.doubleQuantGroup = 0;
+    }
+  } else {
+    return qforge::num::Status::error("unknown method '" + method.str() +
+                              "' (expected rtn, search, asq or kashin)");
+  }
+  // Normalise through the textual form so the attribute is canonical.
+  qforge::num::FormatSpec parsed;
+  if (qforge::num::Status s = qforge::num::FormatSpec::parse(f.str(), parsed); !s.ok())
+    return s;
+  f = parsed;
+  return f.verify();
+}
+
 } // namespace qforge::qf

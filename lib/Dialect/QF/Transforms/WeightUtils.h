@@ -14,6 +14,8 @@
 #ifndef QFORGE_LIB_DIALECT_QF_TRANSFORMS_WEIGHTUTILS_H
 #define QFORGE_LIB_DIALECT_QF_TRANSFORMS_WEIGHTUTILS_H
 
+#include "qforge/Numerics/Format.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -60,6 +62,18 @@ const float *weightData(mlir::arith::ConstantOp op,
 
 /// Number of elements of a ranked tensor type.
 int64_t numElements(mlir::Type type);
+
+/// The candidate formats qf-allocate-bits uses when none are given.
+constexpr unsigned kNumDefaultAllocationCandidates = 6;
+extern const char *const
+    kDefaultAllocationCandidates[kNumDefaultAllocationCandidates];
+
+/// Applies a qf-quantize-weights method (rtn, search, asq, kashin) to a
+/// format: `search` searches the scale, `asq` turns the format into a
+/// learned codebook of 2^bits values with the same groups, `kashin` into a
+/// Kashin code of the same bit budget. The result is canonical and verified.
+qforge::num::Status applyQuantizeMethod(llvm::StringRef method,
+                                        qforge::num::FormatSpec &f);
 
 } // namespace qforge::qf
 

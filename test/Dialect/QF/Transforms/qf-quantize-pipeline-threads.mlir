@@ -12,8 +12,8 @@
 // RUN: quant-opt %S/qf-quantize-pipeline.mlir -qf-quantize-pipeline="avg-bits=4 quantize-method=asq threads=1" -o %t.asq1.mlir
 // RUN: quant-opt %S/qf-quantize-pipeline.mlir -qf-quantize-pipeline="avg-bits=4 quantize-method=asq threads=8" -o %t.asq8.mlir
 // RUN: diff %t.asq1.mlir %t.asq8.mlir
-// RUN: quant-opt %S/qf-quantize-pipeline.mlir -qf-quantize-pipeline="avg-bits=4 quantize-method=kashin threads=1" -o %t.kashin1.mlir
-// RUN: quant-opt %S/qf-quantize-pipeline.mlir -qf-quantize-pipeline="avg-bits=4 quantize-method=kashin threads=8" -o %t.kashin8.mlir
+// RUN: quant-opt %S/qf-quantize-pipeline.mlir -qf-quantize-pipeline="avg-bits=6 quantize-method=kashin threads=1" -o %t.kashin1.mlir
+// RUN: quant-opt %S/qf-quantize-pipeline.mlir -qf-quantize-pipeline="avg-bits=6 quantize-method=kashin threads=8" -o %t.kashin8.mlir
 // RUN: diff %t.kashin1.mlir %t.kashin8.mlir
 // The outputs are real quantized modules, not empty files.
 // RUN: FileCheck %s --input-file=%t.rtn8.mlir
