@@ -1,0 +1,3 @@
+func.func @bad() attributes {f = #qf.format<"int99">} {
+  return
+}
