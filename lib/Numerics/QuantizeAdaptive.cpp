@@ -31,7 +31,9 @@
 
 #include "qforge/Numerics/ASQ.h"
 #include "qforge/Numerics/Kashin.h"
+#include "qforge/Numerics/GroupGeometry.h"
 #include "qforge/Numerics/MiniFloat.h"
+#include "qforge/Numerics/Packing.h"
 #include "qforge/Numerics/Quantizer.h"
 
 #include <algorithm>
@@ -43,74 +45,22 @@ using namespace qforge::num;
 
 namespace {
 
-/// Flat indices of the elements of each group (same order as the format
-/// library: groups in row-major order of the group grid, elements of a
-/// group in increasing flat index).
-struct Groups {
-  int64_t numel = 0, outer = 1, A = 1, inner = 1, block = 1;
-  int64_t count = 0, size = 0;
-  Granularity gran = Granularity::Tensor;
 
-  Groups(const FormatSpec &f, const std::vector<int64_t> &shape) {
-    numel = checkedNumElements(shape);
-    gran = shape.empty() ? Granularity::Tensor : f.granularity;
-    if (gran == Granularity::Tensor) {
-      count = numel > 0 ? 1 : 0;
-      size = numel;
-      return;
-    }
-    int a = f.resolvedAxis(shape.size());
-    for (int i = 0; i < a; ++i)
-      outer *= shape[i];
-    A = shape[a];
-    for (size_t i = a + 1; i < shape.size(); ++i)
-      inner *= shape[i];
-    if (gran == Granularity::Channel) {
-      count = A;
-      size = outer * inner;
-    } else {
-      block = f.blockSize;
-      count = numel / block;
-      size = block;
-    }
-  }
-  int64_t flat(int64_t gid, int64_t j) const {
-    switch (gran) {
-    case Granularity::Tensor:
-      return j;
-    case Granularity::Channel:
-      return ((j / inner) * A + gid) * inner + j % inner;
-    case Granularity::Block: {
-      int64_t nb = A / block;
-      int64_t n = gid % inner, ob = gid / inner;
-      return ((ob / nb) * A + (ob % nb) * block + j) * inner + n;
-    }
-    }
-    return j;
-  }
-};
-
-void putBits(uint8_t *out, uint64_t bitPos, uint32_t code, unsigned bits) {
-  for (unsigned k = 0; k < bits; ++k, ++bitPos)
-    if ((code >> k) & 1)
-      out[bitPos / 8] |= uint8_t(1u << (bitPos % 8));
-}
-
-uint32_t getBits(const uint8_t *in, uint64_t bitPos, unsigned bits) {
-  uint32_t c = 0;
-  for (unsigned k = 0; k < bits; ++k, ++bitPos)
-    c |= uint32_t((in[bitPos / 8] >> (bitPos % 8)) & 1) << k;
+/// One code of an LSB-first code stream.
+uint32_t getCode(const uint8_t *in, uint64_t index, unsigned bits) {
+  uint8_t c = 0;
+  unpackCodes(in, index, 1, bits, &c);
   return c;
 }
 
-/// Packs one code per element into an LSB-first stream. Chunks of 8
-/// elements start on byte boundaries, so chunks can be written in parallel.
+/// Packs one code (< 2^8) per element into an LSB-first stream, in parallel
+/// chunks that start on byte boundaries (2^16 codes of any width).
 void packAll(const std::vector<uint32_t> &codes, unsigned bits, uint8_t *out,
              unsigned threads) {
   int64_t n = static_cast<int64_t>(codes.size());
   parallelFor(n, int64_t(1) << 16, threads, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i)
-      putBits(out, uint64_t(i) * bits, codes[i], bits);
+    std::vector<uint8_t> chunk(codes.begin() + lo, codes.begin() + hi);
+    packCodes(chunk.data(), chunk.size(), bits, out, lo);
   });
 }
 
@@ -189,7 +139,7 @@ float getF32(const uint8_t *src) {
 Status quantizeLearned(const float *data, const std::vector<int64_t> &shape,
                        const FormatSpec &f, const QuantizeOptions &opt,
                        QuantizedTensor &out) {
-  Groups G(f, shape);
+  GroupGeometry G(f, shape);
   unsigned s = f.levels, bits = f.bits;
   unsigned vb = valueBytes(f.scaleType);
   int64_t lastDim = shape.empty() ? 1 : shape.back();
@@ -197,10 +147,10 @@ Status quantizeLearned(const float *data, const std::vector<int64_t> &shape,
   auto &codebooks = out.section(Section::Codebooks);
   codebooks.assign(sizes[static_cast<unsigned>(Section::Codebooks)], 0);
   std::vector<uint32_t> codes(G.numel, 0);
-  std::vector<std::string> errors(G.count);
+  std::vector<std::string> errors(G.groups);
   int64_t grain =
       std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(G.size, 1));
-  parallelFor(G.count, grain, opt.threads, [&](int64_t lo, int64_t hi) {
+  parallelFor(G.groups, grain, opt.threads, [&](int64_t lo, int64_t hi) {
     std::vector<int64_t> order(G.size);
     std::vector<double> x(G.size), w;
     std::vector<double> raw(G.size), rawW;
@@ -263,7 +213,7 @@ Status quantizeLearned(const float *data, const std::vector<int64_t> &shape,
       }
     }
   });
-  for (int64_t gid = 0; gid < G.count; ++gid)
+  for (int64_t gid = 0; gid < G.groups; ++gid)
     if (!errors[gid].empty())
       return Status::error("group " + std::to_string(gid) + ": " + errors[gid]);
   auto &csec = out.section(Section::Codes);
@@ -277,13 +227,13 @@ Status quantizeLearned(const float *data, const std::vector<int64_t> &shape,
 Status dequantizeLearned(const QuantizedTensor &q, float *out,
                          unsigned threads) {
   const FormatSpec &f = q.format;
-  Groups G(f, q.shape);
+  GroupGeometry G(f, q.shape);
   unsigned s = f.levels, vb = valueBytes(f.scaleType);
   const uint8_t *codes = q.section(Section::Codes).data();
   const uint8_t *cbs = q.section(Section::Codebooks).data();
   int64_t grain =
       std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(G.size, 1));
-  parallelFor(G.count, grain, threads, [&](int64_t lo, int64_t hi) {
+  parallelFor(G.groups, grain, threads, [&](int64_t lo, int64_t hi) {
     std::vector<float> cb(s);
     for (int64_t gid = lo; gid < hi; ++gid) {
       for (unsigned k = 0; k < s; ++k)
@@ -291,7 +241,7 @@ Status dequantizeLearned(const QuantizedTensor &q, float *out,
             fromScaleType(f.scaleType, cbs + (uint64_t(gid) * s + k) * vb));
       for (int64_t j = 0; j < G.size; ++j) {
         int64_t idx = G.flat(gid, j);
-        uint32_t c = getBits(codes, uint64_t(idx) * f.bits, f.bits);
+        uint32_t c = getCode(codes, uint64_t(idx), f.bits);
         out[idx] = cb[std::min<uint32_t>(c, s - 1)];
       }
     }
@@ -306,7 +256,7 @@ Status dequantizeLearned(const QuantizedTensor &q, float *out,
 Status quantizeKashin(const float *data, const std::vector<int64_t> &shape,
                       const FormatSpec &f, const QuantizeOptions &opt,
                       QuantizedTensor &out) {
-  Groups G(f, shape);
+  GroupGeometry G(f, shape);
   bool joint = f.kashinJoint;
   unsigned bu = f.kashinBitsU, bv = joint ? 0 : f.kashinBitsV;
   int64_t ku = int64_t(1) << bu, kv = joint ? 0 : int64_t(1) << bv;
@@ -322,9 +272,9 @@ Status quantizeKashin(const float *data, const std::vector<int64_t> &shape,
   for (int k = 0; k < 8; ++k)
     cbs[k] = uint8_t(opt.seed >> (8 * k));
   std::vector<uint32_t> codesU(G.numel, 0), codesV(joint ? 0 : G.numel, 0);
-  std::vector<std::string> errors(G.count);
+  std::vector<std::string> errors(G.groups);
   int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(G.size, 1));
-  parallelFor(G.count, grain, opt.threads, [&](int64_t lo, int64_t hi) {
+  parallelFor(G.groups, grain, opt.threads, [&](int64_t lo, int64_t hi) {
     std::vector<double> x(G.size);
     KashinOptions ko;
     for (int64_t gid = lo; gid < hi; ++gid) {
@@ -356,7 +306,7 @@ Status quantizeKashin(const float *data, const std::vector<int64_t> &shape,
       }
     }
   });
-  for (int64_t gid = 0; gid < G.count; ++gid)
+  for (int64_t gid = 0; gid < G.groups; ++gid)
     if (!errors[gid].empty())
       return Status::error("vector " + std::to_string(gid) + ": " +
                            errors[gid] + "; the tensor is left unquantized");
@@ -372,7 +322,7 @@ Status quantizeKashin(const float *data, const std::vector<int64_t> &shape,
 Status dequantizeKashin(const QuantizedTensor &q, float *out,
                         unsigned threads) {
   const FormatSpec &f = q.format;
-  Groups G(f, q.shape);
+  GroupGeometry G(f, q.shape);
   bool joint = f.kashinJoint;
   unsigned bu = f.kashinBitsU, bv = joint ? 0 : f.kashinBitsV;
   int64_t ku = int64_t(1) << bu, kv = joint ? 0 : int64_t(1) << bv;
@@ -387,7 +337,7 @@ Status dequantizeKashin(const QuantizedTensor &q, float *out,
   const uint8_t *codes = q.section(Section::Codes).data();
   const uint8_t *codesV = codes + (uint64_t(G.numel) * bu + 7) / 8;
   int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(G.size, 1));
-  parallelFor(G.count, grain, threads, [&](int64_t lo, int64_t hi) {
+  parallelFor(G.groups, grain, threads, [&](int64_t lo, int64_t hi) {
     KashinCode code;
     std::vector<double> xr(G.size);
     for (int64_t gid = lo; gid < hi; ++gid) {
@@ -409,9 +359,9 @@ Status dequantizeKashin(const QuantizedTensor &q, float *out,
       code.codesV.resize(joint ? 0 : G.size);
       for (int64_t j = 0; j < G.size; ++j) {
         uint64_t idx = uint64_t(G.flat(gid, j));
-        code.codesU[j] = getBits(codes, idx * bu, bu);
+        code.codesU[j] = getCode(codes, idx, bu);
         if (!joint)
-          code.codesV[j] = getBits(codesV, idx * bv, bv);
+          code.codesV[j] = getCode(codesV, idx, bv);
       }
       kashinReconstruct(code, P, joint, xr.data());
       for (int64_t j = 0; j < G.size; ++j)
