@@ -16,6 +16,7 @@
 #include "Bench.h"
 
 #include "qforge/Numerics/Format.h"
+#include "qforge/Numerics/Metrics.h"
 #include "qforge/Numerics/Quantizer.h"
 
 #include <algorithm>
@@ -26,6 +27,20 @@
 
 using namespace qforge::bench;
 using namespace qforge::num;
+
+/// MSE of round-to-nearest int4 per row (symmetric absmax, codes in
+/// [-7, 7]) through the format library ("sint4:ch"); NaN on error.
+static double rtnInt4PerRowMse(const std::vector<float> &W, int64_t R,
+                               int64_t C) {
+  qforge::num::FormatSpec f;
+  qforge::num::QuantizedTensor q;
+  std::vector<float> y(W.size());
+  if (!qforge::num::FormatSpec::parse("sint4:ch", f).ok() ||
+      !qforge::num::quantize(W.data(), {R, C}, f, {}, q).ok() ||
+      !qforge::num::dequantize(q, y.data()).ok())
+    return std::nan("");
+  return qforge::num::mse(W.data(), y.data(), static_cast<int64_t>(W.size()));
+}
 
 static int benchKashin(int argc, char **argv) {
   Args args(argc, argv);
@@ -67,21 +82,9 @@ static int benchKashin(int argc, char **argv) {
   for (float v : W)
     energy += double(v) * v;
   energy /= double(W.size());
-  // RTN int4 per channel (rows), symmetric absmax, codes in [-7, 7].
-  double rtn = 0;
-  for (int64_t i = 0; i < R; ++i) {
-    double m = 0;
-    for (int64_t j = 0; j < C; ++j)
-      m = std::max(m, std::fabs(double(W[i * C + j])));
-    double sc = m / 7.0;
-    for (int64_t j = 0; j < C; ++j) {
-      double w = W[i * C + j];
-      double q =
-          sc > 0 ? std::max(-7.0, std::min(7.0, std::nearbyint(w / sc))) : 0.0;
-      rtn += (w - q * sc) * (w - q * sc);
-    }
-  }
-  rtn /= double(W.size());
+  // RTN int4 per channel (rows), symmetric absmax, codes in [-7, 7]: the
+  // format library's sint4:ch.
+  double rtn = rtnInt4PerRowMse(W, R, C);
   std::vector<float> work;
   double tSort = medianTime(
       [&] {

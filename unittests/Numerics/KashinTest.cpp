@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qforge/Numerics/Kashin.h"
+#include "qforge/Numerics/Metrics.h"
 #include "qforge/Numerics/Quantizer.h"
 #include "qforge/Numerics/Support.h"
 
@@ -156,21 +157,15 @@ TEST(Kashin, StudentTBeatsRTNInt4PerChannel) {
   std::vector<float> W(R * C);
   for (auto &v : W)
     v = static_cast<float>(T(rng));
-  // RTN int4 per channel (row): symmetric absmax, codes in [-7, 7].
-  double rtn = 0;
-  for (int64_t i = 0; i < R; ++i) {
-    double m = 0;
-    for (int64_t j = 0; j < C; ++j)
-      m = std::max(m, std::fabs(double(W[i * C + j])));
-    double sc = m / 7.0;
-    for (int64_t j = 0; j < C; ++j) {
-      double w = W[i * C + j];
-      double q =
-          sc > 0 ? std::max(-7.0, std::min(7.0, std::nearbyint(w / sc))) : 0.0;
-      rtn += (w - q * sc) * (w - q * sc);
-    }
-  }
-  rtn /= double(R * C);
+  // RTN int4 per channel (row): symmetric absmax, codes in [-7, 7], from the
+  // format library ("sint4:ch").
+  FormatSpec rtnFormat;
+  ASSERT_TRUE(FormatSpec::parse("sint4:ch", rtnFormat).ok());
+  QuantizedTensor rtnQ;
+  ASSERT_TRUE(quantize(W.data(), {R, C}, rtnFormat, {}, rtnQ).ok());
+  std::vector<float> rtnY(W.size());
+  ASSERT_TRUE(dequantize(rtnQ, rtnY.data()).ok());
+  double rtn = mse(W.data(), rtnY.data(), R * C);
   // Kashin 2+2 per row, DCT.
   RandomizedTransform P(C, KashinTransform::DCT, 77);
   std::vector<double> err(R, 0.0);
