@@ -29,10 +29,12 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/TargetParser/Host.h"
 
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 namespace qforge {
 #define GEN_PASS_DEF_QFLOWERTOVECTOR
@@ -72,30 +74,44 @@ Value cIdx(OpBuilder &b, Location loc, int64_t v) {
 Value lookupX86(StringRef target, OpBuilder &b, Location loc,
                 ArrayRef<float> table, Value indices) {
   auto vt = dyn_cast<VectorType>(indices.getType());
-  int64_t lanes = target == "avx512" ? 16 : 8;
-  if (!vt || vt.getNumElements() % lanes || table.size() > 16 ||
-      (target == "avx2" && table.size() > 16))
+  if (!vt || table.size() > 16)
+    return {};
+  // 16-lane vpermps where the vector allows, else the 8-lane form (which
+  // AVX-512 CPUs have as well).
+  bool zmm = target == "avx512" && vt.getNumElements() % 16 == 0;
+  int64_t lanes = zmm ? 16 : 8;
+  if (vt.getNumElements() % lanes)
     return {};
   Type f32 = b.getF32Type();
   auto tabTy = VectorType::get({lanes}, f32);
   auto idxTy = VectorType::get({lanes}, b.getI32Type());
+  // The table repeats with the period of the code width (the next power of
+  // two of its size), so indices whose bits above the code are not cleared
+  // still select the right entry: permutes only read the low index bits.
+  size_t period = llvm::PowerOf2Ceil(table.size());
   auto makeTable = [&](size_t first) {
     SmallVector<float> t(lanes, 0.0f);
-    for (int64_t i = 0; i < lanes && first + i < table.size(); ++i)
-      t[i] = table[first + i];
+    for (int64_t i = 0; i < lanes; ++i) {
+      size_t j = (first + i) % period;
+      if (j < table.size())
+        t[i] = table[j];
+    }
     return arith::ConstantOp::create(
         b, loc, tabTy, DenseElementsAttr::get(tabTy, ArrayRef(t)));
   };
   Value t0 = makeTable(0);
   Value t1 = table.size() > size_t(lanes) ? makeTable(lanes) : Value();
-  StringRef intrin = target == "avx512" ? "llvm.x86.avx512.permvar.sf.512"
-                                        : "llvm.x86.avx2.permps";
+  StringRef intrin =
+      zmm ? "llvm.x86.avx512.permvar.sf.512" : "llvm.x86.avx2.permps";
   SmallVector<Value> pieces;
   for (int64_t p = 0; p < vt.getNumElements(); p += lanes) {
     Value idx = vector::ExtractStridedSliceOp::create(
         b, loc, indices, ArrayRef<int64_t>{p}, ArrayRef<int64_t>{lanes},
         ArrayRef<int64_t>{1});
-    idx = arith::ExtUIOp::create(b, loc, idxTy, idx);
+    if (cast<VectorType>(idx.getType()).getElementTypeBitWidth() < 32)
+      idx = arith::ExtUIOp::create(b, loc, idxTy, idx);
+    else if (cast<VectorType>(idx.getType()).getElementTypeBitWidth() > 32)
+      idx = arith::TruncIOp::create(b, loc, idxTy, idx);
     Value r = LLVM::CallIntrinsicOp::create(
                   b, loc, tabTy, b.getStringAttr(intrin), ValueRange{t0, idx})
                   .getResult(0);
@@ -136,9 +152,14 @@ Value lookupX86(StringRef target, OpBuilder &b, Location loc,
 Value lookupNeon(OpBuilder &b, Location loc, ArrayRef<float> table,
                  Value indices) {
   auto vt = dyn_cast<VectorType>(indices.getType());
-  if (!vt || !vt.getElementType().isInteger(8) || vt.getNumElements() % 16 ||
+  if (!vt || !vt.getElementType().isInteger() || vt.getNumElements() % 16 ||
       table.size() > 16)
     return {};
+  // tbl reads byte indices (codes are below 16, so truncation keeps them).
+  if (!vt.getElementType().isInteger(8)) {
+    vt = VectorType::get(vt.getShape(), b.getI8Type());
+    indices = arith::TruncIOp::create(b, loc, vt, indices);
+  }
   auto byteTy = VectorType::get({16}, b.getI8Type());
   SmallVector<Value> tables;
   for (int k = 0; k < 4; ++k) {
@@ -254,6 +275,137 @@ public:
     return applyScale(vals, gid);
   }
 
+  /// How the fused matmul reads a chunk of packed codes: `bytes` bytes
+  /// hold `codes` codes decoded as `planes` vectors of `bytes` lanes
+  /// (planes * bytes == codes). With `interleaved`, lane j of plane s is
+  /// element planes * j + s of the chunk (the codes of one byte land in
+  /// different planes, so no shuffle is needed to unpack them); otherwise
+  /// it is element s * bytes + j (GGUF nibble halves, 8-bit codes).
+  struct Planes {
+    int64_t bytes = 0, codes = 0, planes = 0;
+    bool interleaved = false;
+  };
+
+  /// The plane geometry for rows of `cols` elements, or nullopt when the
+  /// format needs the element-order path (odd code widths, groups that do
+  /// not cover whole chunks).
+  std::optional<Planes> planeGeometry() const {
+    Planes p;
+    if (f.layout == Layout::Q4_0 || f.layout == Layout::IQ4_NL) {
+      p = {16, 32, 2, false};
+    } else if (f.layout == Layout::Q8_0) {
+      p = {32, 32, 1, false};
+    } else if (f.layout != Layout::Plain) {
+      return std::nullopt;
+    } else {
+      if (f.bits != 1 && f.bits != 2 && f.bits != 4 && f.bits != 8)
+        return std::nullopt;
+      if ((cols * f.bits) % 8 != 0)
+        return std::nullopt;
+      int64_t perByte = 8 / f.bits;
+      bool found = false;
+      for (int64_t bytes : {int64_t(32), int64_t(16), int64_t(8)}) {
+        if (f.bits < 8 && bytes == 32)
+          continue;
+        int64_t codes = bytes * perByte;
+        if (codes > cols)
+          continue;
+        if (groupRun % codes != 0 && groupRun % cols != 0)
+          continue;
+        p = {bytes, codes, perByte, perByte > 1};
+        found = true;
+        break;
+      }
+      if (!found)
+        return std::nullopt;
+    }
+    if (p.codes > cols)
+      return std::nullopt;
+    return p;
+  }
+
+  /// The unscaled f32 values of the chunk starting at flat element `e`
+  /// (which starts a chunk of its row), one vector per plane. Zero points
+  /// are applied; scales are not (see chunkScale).
+  SmallVector<Value> decodePlanes(Value e, const Planes &p) {
+    auto f32 = b.getF32Type();
+    Value bytes, gid;
+    if (f.layout != Layout::Plain) {
+      int64_t bb = num::ggufBlockBytes(f.layout);
+      Value blk = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 32));
+      Value off = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, blk, cIdx(b, loc, bb)),
+          cIdx(b, loc, 2));
+      bytes = readVector(code(), off, p.bytes);
+    } else {
+      Value byteOff = arith::DivUIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, e, cIdx(b, loc, f.bits)),
+          cIdx(b, loc, 8));
+      bytes = readVector(code(), byteOff, p.bytes);
+      gid = groupOf(e);
+    }
+    SmallVector<Value> out;
+    if (p.planes == 1) {
+      out.push_back(decodeValues(bytes, f32, gid));
+      return out;
+    }
+    unsigned bits = f.layout == Layout::Plain ? f.bits : 4;
+    auto i32v = VectorType::get({p.bytes}, b.getI32Type());
+    Value wide = arith::ExtUIOp::create(b, loc, i32v, bytes);
+    bool raw = permuteIgnoresHighBits(bits, p.bytes);
+    for (int64_t s = 0; s < p.planes; ++s) {
+      unsigned sh = static_cast<unsigned>(s) * bits;
+      Value c;
+      if (raw || sh + bits == 8) {
+        // Bits above the code are either zero (the top code of a byte) or
+        // ignored by the permute lookup.
+        c = sh ? arith::ShRUIOp::create(
+                     b, loc, wide,
+                     arith::ConstantOp::create(
+                         b, loc, i32v,
+                         DenseElementsAttr::get(
+                             i32v, b.getI32IntegerAttr(static_cast<int>(sh)))))
+               : wide;
+      } else {
+        c = conv::emitExtractField(b, loc, wide, sh, bits);
+      }
+      out.push_back(decodeValues(c, f32, gid));
+    }
+    return out;
+  }
+
+  /// Whether codes of `bits` bits decode through an x86 permute lookup
+  /// (vpermps reads only the low index bits, and lookupX86 repeats the
+  /// table with the code's period), so planes need no mask.
+  bool permuteIgnoresHighBits(unsigned bits, int64_t lanes) const {
+    if ((target != "avx512" && target != "avx2") || f.zeroPoint)
+      return false;
+    if (lanes % 8 != 0)
+      return false;
+    bool lut = f.layout == Layout::Q4_0 || f.layout == Layout::IQ4_NL ||
+               (f.layout == Layout::Plain && bits <= 4 &&
+                (f.kind == num::ElementKind::Int ||
+                 f.kind == num::ElementKind::Float ||
+                 f.kind == num::ElementKind::Lut));
+    if (!lut)
+      return false;
+    size_t n = conv::decodeTable(f).size();
+    return n <= 16 && llvm::PowerOf2Ceil(n) == (size_t(1) << bits);
+  }
+
+  /// The f32 scale (times the super-scale) of the group holding flat
+  /// element `e`, or a null Value for formats without scales.
+  Value chunkScale(Value e) {
+    if (f.layout != Layout::Plain) {
+      Value blk = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 32));
+      return blockScaleGGUF(blk, num::ggufBlockBytes(f.layout));
+    }
+    if (f.scaleType == num::ScaleType::None && !f.doubleQuant)
+      return {};
+    Value one = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
+    return applyScale(one, groupOf(e));
+  }
+
   /// Decoded f32 value of flat element `e` (any format, scalar code path).
   Value decodeElement(Value e) {
     auto f32 = b.getF32Type();
@@ -284,16 +436,33 @@ public:
 
   /// Writes the outliers into the 2-D [rows, cols] f32-or-narrower tensor.
   Value patchOutliers(Value out, Type elemType) {
-    int64_t k = f.numOutliers(numel);
-    if (k == 0 || f.layout != Layout::Plain)
+    int64_t k = numOutliers();
+    if (k == 0)
       return out;
-    unsigned isz = numel > (int64_t(1) << 32) ? 8 : 4;
-    unsigned vsz = FormatSpec::scaleBits(f.outlierType) / 8;
     auto loop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, k),
                                    cIdx(b, loc, 1), ValueRange{out});
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(loop.getBody());
-    Value j = loop.getInductionVar();
+    auto [idx, v] = readOutlier(loop.getInductionVar());
+    v = conv::emitConvertResult(b, loc, v, elemType);
+    Value r = arith::DivUIOp::create(b, loc, idx, cIdx(b, loc, cols));
+    Value c = arith::RemUIOp::create(b, loc, idx, cIdx(b, loc, cols));
+    Value res = tensor::InsertOp::create(b, loc, v, loop.getRegionIterArg(0),
+                                         ValueRange{r, c});
+    scf::YieldOp::create(b, loc, res);
+    return loop.getResult(0);
+  }
+
+  /// Number of sparse outliers of the tensor (0 for GGUF layouts).
+  int64_t numOutliers() const {
+    return f.layout == Layout::Plain ? f.numOutliers(numel) : 0;
+  }
+
+  /// The flat index (index type) and the f32 value of outlier `j`.
+  std::pair<Value, Value> readOutlier(Value j) {
+    int64_t k = f.numOutliers(numel);
+    unsigned isz = numel > (int64_t(1) << 32) ? 8 : 4;
+    unsigned vsz = FormatSpec::scaleBits(f.outlierType) / 8;
     Value o = sec[unsigned(Section::Outliers)];
     Value idxRaw =
         readInt(o, arith::MulIOp::create(b, loc, j, cIdx(b, loc, isz)), isz);
@@ -303,13 +472,7 @@ public:
         arith::MulIOp::create(b, loc, j, cIdx(b, loc, vsz)));
     Value v =
         conv::emitDecodeScale(b, loc, f.outlierType, readInt(o, vOff, vsz));
-    v = conv::emitConvertResult(b, loc, v, elemType);
-    Value r = arith::DivUIOp::create(b, loc, idx, cIdx(b, loc, cols));
-    Value c = arith::RemUIOp::create(b, loc, idx, cIdx(b, loc, cols));
-    Value res = tensor::InsertOp::create(b, loc, v, loop.getRegionIterArg(0),
-                                         ValueRange{r, c});
-    scf::YieldOp::create(b, loc, res);
-    return loop.getResult(0);
+    return {idx, v};
   }
 
   int64_t numel = 0, cols = 0;
@@ -611,7 +774,86 @@ LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
   return success();
 }
 
+/// Copies the activations x [M, K] (f32) into plane order for chunks of
+/// `p.codes` elements: within each chunk, element planes * j + s moves to
+/// s * bytes + j, so that the plane vectors of the weight decoder meet the
+/// activations they multiply in the same lanes. Only [0, vecEnd) of each
+/// row is written; the scalar tail reads x itself.
+Value permuteActivations(OpBuilder &b, Location loc, Value x,
+                         const WeightDecoder::Planes &p, int64_t vecEnd) {
+  auto xTy = cast<RankedTensorType>(x.getType());
+  int64_t M = xTy.getShape()[0];
+  Type f32 = b.getF32Type();
+  auto vt = VectorType::get({p.codes}, f32);
+  SmallVector<int64_t> mask(p.codes);
+  for (int64_t s = 0; s < p.planes; ++s)
+    for (int64_t j = 0; j < p.bytes; ++j)
+      mask[s * p.bytes + j] = p.planes * j + s;
+  Value dst = tensor::EmptyOp::create(b, loc, xTy.getShape(), f32);
+  auto ml = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, M),
+                               cIdx(b, loc, 1), ValueRange{dst});
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(ml.getBody());
+  Value m = ml.getInductionVar();
+  auto cl = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, vecEnd),
+                               cIdx(b, loc, p.codes),
+                               ValueRange{ml.getRegionIterArg(0)});
+  {
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(cl.getBody());
+    Value c = cl.getInductionVar();
+    Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    Value v = vector::TransferReadOp::create(b, loc, vt, x, ValueRange{m, c},
+                                             pad, ArrayRef<bool>{true});
+    Value sh = vector::ShuffleOp::create(b, loc, v, v, mask);
+    Value t = vector::TransferWriteOp::create(b, loc, sh, cl.getRegionIterArg(0),
+                                              ValueRange{m, c},
+                                              ArrayRef<bool>{true})
+                  .getResult();
+    scf::YieldOp::create(b, loc, t);
+  }
+  scf::YieldOp::create(b, loc, cl.getResult(0));
+  return ml.getResult(0);
+}
+
+/// out[m, n] += (v - w[n, k]) * x[m, k] for every sparse outlier (flat
+/// index n * K + k, exact value v) of a [N, K] weight whose dense decode
+/// w the fused loop has used.
+Value correctOutliers(OpBuilder &b, Location loc, WeightDecoder &dec,
+                      Value out, Value x, int64_t M, int64_t K) {
+  int64_t k = dec.numOutliers();
+  if (k == 0)
+    return out;
+  auto loop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, k),
+                                 cIdx(b, loc, 1), ValueRange{out});
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(loop.getBody());
+  auto [idx, v] = dec.readOutlier(loop.getInductionVar());
+  Value n = arith::DivUIOp::create(b, loc, idx, cIdx(b, loc, K));
+  Value kk = arith::RemUIOp::create(b, loc, idx, cIdx(b, loc, K));
+  Value delta = arith::SubFOp::create(b, loc, v, dec.decodeElement(idx));
+  Value acc = loop.getRegionIterArg(0);
+  for (int64_t m = 0; m < M; ++m) {
+    Value mi = cIdx(b, loc, m);
+    Value cur = tensor::ExtractOp::create(b, loc, acc, ValueRange{mi, n});
+    Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{mi, kk});
+    acc = tensor::InsertOp::create(b, loc, scalarFma(b, loc, delta, xs, cur),
+                                   acc, ValueRange{mi, n});
+  }
+  scf::YieldOp::create(b, loc, acc);
+  return loop.getResult(0);
+}
+
 /// Fused dequant-GEMV / small-M GEMM for weights [N, K] (transpose_weight).
+///
+/// Where the format allows (WeightDecoder::planeGeometry: 1/2/4/8-bit plain
+/// codes and the q4_0/iq4_nl/q8_0 blocks, groups covering whole chunks),
+/// each chunk of packed bytes is decoded as planes without shuffles, the
+/// activations having been permuted into plane order once, and the group
+/// scale multiplies the chunk's partial dot product instead of every
+/// weight:  sum_k w_k x_k = sum_chunks scale * sum_(k in chunk) c_k x_k.
+/// Other formats decode chunks in element order and scale every weight.
+/// Sparse outliers are added afterwards as a correction.
 LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                                const std::string &target) {
   OpBuilder b(op);
@@ -628,16 +870,22 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   Value x = to2D(b, loc, op.getLhs());
   Value out = to2D(b, loc, dest);
   WeightDecoder dec(b, loc, f, qt.getShape(), sec, target);
-  int64_t V = dec.vectorWidth();
-  int64_t vecEnd = V ? K / V * V : 0;
-  auto accTy = VectorType::get({V ? V : 1}, f32);
+  std::optional<WeightDecoder::Planes> pg = dec.planeGeometry();
+  // C elements per step, decoded as P vectors of L lanes.
+  int64_t C = pg ? pg->codes : dec.vectorWidth();
+  int64_t L = pg ? pg->bytes : C, P = pg ? pg->planes : 1;
+  int64_t vecEnd = C ? K / C * C : 0;
+  auto accTy = VectorType::get({L ? L : 1}, f32);
   Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value xs = x;
+  if (pg && pg->interleaved && vecEnd)
+    xs = permuteActivations(b, loc, x, *pg, vecEnd);
 
   // R weight rows per iteration share every activation load (R = 4 for
   // M <= 2), and U chunks per row go into separate accumulators, so that
   // the multiply-add chains are independent.
   int64_t R = (M <= 2 && N % 4 == 0) ? 4 : 1;
-  int64_t U = (V && R == 1 && (vecEnd / V) % 2 == 0) ? 2 : 1;
+  int64_t U = (C && R == 1 && (vecEnd / C) % 2 == 0) ? 2 : 1;
   auto rowLoop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, N),
                                     cIdx(b, loc, R), ValueRange{out});
   {
@@ -652,34 +900,60 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
     }
     // sums[r * M + m]
     SmallVector<Value> sums(R * M, zeroF);
-    if (V) {
+    if (C) {
       Value zv = arith::ConstantOp::create(
           b, loc, accTy, DenseElementsAttr::get(accTy, b.getF32FloatAttr(0)));
       // Accumulator (u, r, m) at (u * R + r) * M + m.
       SmallVector<Value> init(U * R * M, zv);
       auto kl =
           scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, vecEnd),
-                             cIdx(b, loc, V * U), init);
+                             cIdx(b, loc, C * U), init);
       {
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(kl.getBody());
         Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
         SmallVector<Value> next(U * R * M);
+        auto fm = arith::FastMathFlags::contract;
         for (int64_t u = 0; u < U; ++u) {
           Value c = arith::AddIOp::create(b, loc, kl.getInductionVar(),
-                                          cIdx(b, loc, u * V));
+                                          cIdx(b, loc, u * C));
+          // xv[m * P + s]: the activations plane s of chunk c multiplies.
           SmallVector<Value> xv;
           for (int64_t m = 0; m < M; ++m)
-            xv.push_back(vector::TransferReadOp::create(
-                b, loc, accTy, x, ValueRange{cIdx(b, loc, m), c}, pad,
-                ArrayRef<bool>{true}));
+            for (int64_t s = 0; s < P; ++s) {
+              Value cs = arith::AddIOp::create(b, loc, c, cIdx(b, loc, s * L));
+              xv.push_back(vector::TransferReadOp::create(
+                  b, loc, accTy, xs, ValueRange{cIdx(b, loc, m), cs}, pad,
+                  ArrayRef<bool>{true}));
+            }
           for (int64_t r = 0; r < R; ++r) {
             Value e = arith::AddIOp::create(b, loc, rowBase[r], c);
-            Value w = dec.decodeChunk(e, V);
+            SmallVector<Value> planes;
+            Value scale;
+            if (pg) {
+              planes = dec.decodePlanes(e, *pg);
+              scale = dec.chunkScale(e);
+              if (scale)
+                scale = vector::BroadcastOp::create(b, loc, accTy, scale);
+            } else {
+              planes.push_back(dec.decodeChunk(e, C));
+            }
             for (int64_t m = 0; m < M; ++m) {
               int64_t i = (u * R + r) * M + m;
-              next[i] = vector::FMAOp::create(b, loc, xv[m], w,
-                                              kl.getRegionIterArg(i));
+              Value acc = kl.getRegionIterArg(i);
+              if (scale) {
+                Value part =
+                    arith::MulFOp::create(b, loc, planes[0], xv[m * P], fm);
+                for (int64_t s = 1; s < P; ++s)
+                  part = vector::FMAOp::create(b, loc, planes[s],
+                                               xv[m * P + s], part);
+                acc = vector::FMAOp::create(b, loc, part, scale, acc);
+              } else {
+                for (int64_t s = 0; s < P; ++s)
+                  acc = vector::FMAOp::create(b, loc, planes[s],
+                                              xv[m * P + s], acc);
+              }
+              next[i] = acc;
             }
           }
         }
@@ -707,10 +981,10 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
         Value e = arith::AddIOp::create(b, loc, rowBase[r], c);
         Value w = dec.decodeElement(e);
         for (int64_t m = 0; m < M; ++m) {
-          Value xs = tensor::ExtractOp::create(b, loc, x,
+          Value xe = tensor::ExtractOp::create(b, loc, x,
                                                ValueRange{cIdx(b, loc, m), c});
           next[r * M + m] =
-              scalarFma(b, loc, xs, w, sl.getRegionIterArg(r * M + m));
+              scalarFma(b, loc, xe, w, sl.getRegionIterArg(r * M + m));
         }
       }
       scf::YieldOp::create(b, loc, next);
@@ -724,7 +998,8 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                                        ValueRange{cIdx(b, loc, m), rowIdx[r]});
     scf::YieldOp::create(b, loc, acc);
   }
-  Value res = from2D(b, loc, rowLoop.getResult(0), resTy);
+  Value res = correctOutliers(b, loc, dec, rowLoop.getResult(0), x, M, K);
+  res = from2D(b, loc, res, resTy);
   replaceWithDest(op, res, mat);
   op.erase();
   return success();

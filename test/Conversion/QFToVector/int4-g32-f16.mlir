@@ -33,15 +33,23 @@ func.func @dequant_int4_g32_f16(%q: !qf.tensor<2x64xf32, #qf.format<"int4:g32:f1
 
 // -----
 
-// Fused GEMV: two vector<32xf32> accumulators (one per f16 group in a chunk
-// of 64), FMA with the activation, horizontal reduction per output.
+// Fused GEMV: the activations are permuted once into plane order (even
+// then odd elements of each 32-element chunk); each 16-byte chunk of codes
+// decodes as two planes of 16 lanes (low and high nibbles, no shuffle)
+// whose partial dot product is scaled once by its f16 group scale; two
+// chunks per iteration go into two accumulators.
 // CHECK-LABEL: func.func @gemv_int4_g32_f16
 // CHECK-SAME: (%{{.*}}: tensor<1x64xf32>, %{{.*}}: tensor<64xi8>, %{{.*}}: tensor<8xi8>) -> tensor<1x2xf32>
-// CHECK: scf.for {{.*}} -> (vector<32xf32>, vector<32xf32>)
-// CHECK: vector.interleave
+// CHECK: vector.shuffle {{.*}} [0, 2, 4, {{.*}}, 28, 30, 1, 3, {{.*}}, 29, 31] : vector<32xf32>, vector<32xf32>
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>)
+// CHECK: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: llvm.x86.avx512.permvar.sf.512
+// CHECK: arith.shrui {{.*}} : vector<16xi32>
+// CHECK: llvm.x86.avx512.permvar.sf.512
 // CHECK: arith.extf {{.*}} : f16 to f32
-// CHECK: vector.fma {{.*}} : vector<32xf32>
-// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: arith.mulf {{.*}} : vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: vector.reduction <add>
 // CHECK: tensor.insert {{.*}} : tensor<1x2xf32>
 // CHECK-NOT: qf.

@@ -29,7 +29,7 @@ func.func @dequant_mxfp4(%q: !qf.tensor<2x64xf32, #qf.format<"mxfp4">>) -> tenso
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
 // CHECK: arith.shli {{.*}}, %c23_i32 : i32
 // CHECK: arith.bitcast {{.*}} : i32 to f32
-// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: vector.reduction <add>
 func.func @gemv_mxfp4(%x: tensor<1x64xf32>, %w: !qf.tensor<2x64xf32, #qf.format<"mxfp4">>) -> tensor<1x2xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x64xf32>, !qf.tensor<2x64xf32, #qf.format<"mxfp4">> -> tensor<1x2xf32>

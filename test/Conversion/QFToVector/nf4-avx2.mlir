@@ -36,9 +36,9 @@ func.func @dequant_nf4_avx2(%q: !qf.tensor<2x128xf32, #qf.format<"nf4:g64">>) ->
 
 // Fused GEMV: two 64-wide accumulators (two groups per 128-element step).
 // CHECK-LABEL: func.func @gemv_nf4_avx2
-// CHECK: scf.for {{.*}} -> (vector<64xf32>, vector<64xf32>)
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>)
 // CHECK: llvm.call_intrinsic "llvm.x86.avx2.permps"
-// CHECK: vector.fma {{.*}} : vector<64xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: vector.reduction <add>
 // NEON-LABEL: func.func @gemv_nf4_avx2
 // NEON: llvm.call_intrinsic "llvm.aarch64.neon.tbl1"

@@ -36,10 +36,13 @@ func.func @dequant_nvfp4(%q: !qf.tensor<2x64xf32, #qf.format<"nvfp4">>) -> tenso
 // Fused GEMV: 16-wide accumulators (group size 16), two groups per step.
 // CHECK-LABEL: func.func @gemv_nvfp4
 // CHECK-SAME: (%{{.*}}: tensor<1x64xf32>, %{{.*}}: tensor<64xi8>, %{{.*}}: tensor<8xi8>, %{{.*}}: tensor<4xi8>) -> tensor<1x2xf32>
-// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>)
+// Groups of 16 4-bit codes: chunks of 8 bytes, two planes of 8 lanes, the
+// chunk's partial sum scaled by (f32 super-scale * e4m3 scale).
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>)
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.permps"
 // CHECK: arith.mulf {{.*}} : f32
-// CHECK: vector.fma {{.*}} : vector<16xf32>
-// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<8xf32>
+// CHECK: vector.fma {{.*}} : vector<8xf32>
 // CHECK: vector.reduction <add>
 func.func @gemv_nvfp4(%x: tensor<1x64xf32>, %w: !qf.tensor<2x64xf32, #qf.format<"nvfp4">>) -> tensor<1x2xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x64xf32>, !qf.tensor<2x64xf32, #qf.format<"nvfp4">> -> tensor<1x2xf32>

@@ -115,15 +115,21 @@ func.func @dequant_constant() -> tensor<1x16xf32> {
 
 // -----
 
-// Fused GEMV (transpose_weight, M = 3): per weight row, decoded chunks are
-// multiplied into independent vector accumulators (two chunks per
-// iteration) and reduced; no decoded weight is stored.
+// Fused GEMV (transpose_weight, M = 3): per weight row, each q4_0 block
+// decodes as two planes of 16 lanes (elements 0-15 and 16-31, so the
+// activations are read in place), multiplied by the activations into a
+// partial sum that the block scale multiplies into one of six independent
+// accumulators (two blocks per iteration, three rows of activations);
+// no decoded weight is stored.
 // CHECK-LABEL: func.func @gemv_q4_0
 // CHECK-NOT: tensor.empty() : tensor<8x128xf32>
+// CHECK-NOT: vector.shuffle
 // CHECK: scf.for
-// CHECK: scf.for {{.*}} -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
-// CHECK-COUNT-6: vector.fma {{.*}} : vector<32xf32>
-// CHECK: vector.reduction <add>, {{.*}} fastmath<reassoc> : vector<32xf32> into f32
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: arith.mulf {{.*}} fastmath<contract> : vector<16xf32>
+// CHECK-NEXT: vector.fma {{.*}} : vector<16xf32>
+// CHECK-NEXT: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.reduction <add>, {{.*}} fastmath<reassoc> : vector<16xf32> into f32
 // CHECK: tensor.insert {{.*}} : tensor<3x8xf32>
 func.func @gemv_q4_0(%x: tensor<3x128xf32>, %w: !qf.tensor<8x128xf32, #qf.format<"q4_0">>) -> tensor<3x8xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<3x128xf32>, !qf.tensor<8x128xf32, #qf.format<"q4_0">> -> tensor<3x8xf32>
@@ -132,11 +138,14 @@ func.func @gemv_q4_0(%x: tensor<3x128xf32>, %w: !qf.tensor<8x128xf32, #qf.format
 
 // -----
 
-// Row tails (K = 100 is not a multiple of the vector width): vector chunks
-// of 64, then a scalar multiply-add loop.
+// Row tails (K = 100 is not a multiple of the vector width): chunks of 32
+// elements up to 96 (the activations permuted into plane order only
+// there), then a scalar multiply-add loop.
 // CHECK-LABEL: func.func @gemv_tail
-// CHECK: vector.fma {{.*}} : vector<64xf32>
-// CHECK: scf.for %{{.*}} = %c64{{.*}} to %c100
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c96 step %c32 {{.*}} -> (tensor<1x100xf32>)
+// CHECK: vector.shuffle
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: scf.for %{{.*}} = %c96{{.*}} to %c100
 // CHECK: arith.mulf {{.*}} fastmath<contract> : f32
 func.func @gemv_tail(%x: tensor<100xf32>, %w: !qf.tensor<4x100xf32, #qf.format<"int4:tensor">>) -> tensor<4xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<100xf32>, !qf.tensor<4x100xf32, #qf.format<"int4:tensor">> -> tensor<4xf32>

@@ -26,10 +26,10 @@ func.func @dequant_sint8_ch(%q: !qf.tensor<2x64xf32, #qf.format<"sint8:ch">>) ->
 
 // Fused GEMV, one 64-wide accumulator per row (K = 64, one chunk).
 // CHECK-LABEL: func.func @gemv_sint8_ch
-// CHECK: scf.for {{.*}} -> (vector<64xf32>)
-// CHECK: arith.sitofp {{.*}} : vector<64xi32> to vector<64xf32>
-// CHECK: vector.fma {{.*}} : vector<64xf32>
-// CHECK: vector.reduction <add>, {{.*}} : vector<64xf32> into f32
+// CHECK: scf.for {{.*}} -> (vector<32xf32>, vector<32xf32>)
+// CHECK: arith.sitofp {{.*}} : vector<32xi32> to vector<32xf32>
+// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: vector.reduction <add>, {{.*}} : vector<32xf32> into f32
 func.func @gemv_sint8_ch(%x: tensor<1x64xf32>, %w: !qf.tensor<2x64xf32, #qf.format<"sint8:ch">>) -> tensor<1x2xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x64xf32>, !qf.tensor<2x64xf32, #qf.format<"sint8:ch">> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>

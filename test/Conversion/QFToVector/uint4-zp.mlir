@@ -28,9 +28,9 @@ func.func @dequant_uint4_zp(%q: !qf.tensor<2x64xf32, #qf.format<"uint4:g32:f16:z
 // Fused GEMV: zero point subtracted before the FMA.
 // CHECK-LABEL: func.func @gemv_uint4_zp
 // CHECK-SAME: (%{{.*}}: tensor<1x64xf32>, %{{.*}}: tensor<64xi8>, %{{.*}}: tensor<8xi8>, %{{.*}}: tensor<4xi8>) -> tensor<1x2xf32>
-// CHECK: arith.subf {{.*}} : vector<32xf32>
-// CHECK: arith.mulf {{.*}} : vector<32xf32>
-// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: arith.subf {{.*}} : vector<16xf32>
+// CHECK: arith.mulf {{.*}} : vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: vector.reduction <add>
 func.func @gemv_uint4_zp(%x: tensor<1x64xf32>, %w: !qf.tensor<2x64xf32, #qf.format<"uint4:g32:f16:zp">>) -> tensor<1x2xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x64xf32>, !qf.tensor<2x64xf32, #qf.format<"uint4:g32:f16:zp">> -> tensor<1x2xf32>
