@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qforge/Numerics/Format.h"
+#include "qforge/Numerics/MiniFloat.h"
 #include "qforge/Numerics/Quantizer.h"
 #include "qforge/Numerics/Random.h"
 
@@ -29,7 +30,30 @@ using namespace qforge::num;
 
 namespace {
 
-enum class Kind { dequant, gemv };
+/// dequant / gemv produce f32; the _f16 / _bf16 kinds take (gemv) and
+/// produce 16-bit floats.
+enum class Kind { dequant, gemv, dequant_f16, dequant_bf16, gemv_f16, gemv_bf16 };
+
+bool isGemv(Kind k) {
+  return k == Kind::gemv || k == Kind::gemv_f16 || k == Kind::gemv_bf16;
+}
+
+/// 0 for f32, 1 for f16, 2 for bf16.
+int narrowType(Kind k) {
+  if (k == Kind::dequant_f16 || k == Kind::gemv_f16)
+    return 1;
+  if (k == Kind::dequant_bf16 || k == Kind::gemv_bf16)
+    return 2;
+  return 0;
+}
+
+uint16_t toNarrow(int type, float v) {
+  return type == 1 ? floatToHalf(v) : floatToBF16(v);
+}
+
+float fromNarrow(int type, uint16_t v) {
+  return type == 1 ? halfToFloat(v) : bf16ToFloat(v);
+}
 
 #define QFORGE_CPU_KERNEL(NAME, FMT, KIND, R, C, M, T)                         \
   extern "C" void _mlir_ciface_##NAME();
@@ -104,9 +128,9 @@ void callKernel(void (*fn)(), std::vector<void *> a) {
   }
 }
 
-/// Runs a kernel on `q` (and activations `x` for GEMV) into `out`.
-void run(const KernelInfo &k, QuantizedTensor &q, std::vector<float> *x,
-         std::vector<float> &out) {
+/// Runs a kernel on `q` (and activations `x` for GEMV) into `out` (f32, or
+/// 16-bit elements for the narrow kinds).
+void run(const KernelInfo &k, QuantizedTensor &q, void *x, void *out) {
   MemRef<2> result;
   std::vector<MemRef<1>> secs;
   secs.reserve(kNumSections);
@@ -117,16 +141,16 @@ void run(const KernelInfo &k, QuantizedTensor &q, std::vector<float> *x,
   }
   std::vector<void *> args = {&result};
   MemRef<2> xd, od;
-  if (k.kind == Kind::gemv) {
-    xd = describe<2>(x->data(), {k.m, k.cols});
+  if (isGemv(k.kind)) {
+    xd = describe<2>(x, {k.m, k.cols});
     args.push_back(&xd);
   }
   for (auto &d : secs)
     args.push_back(&d);
-  if (k.kind == Kind::gemv)
-    od = describe<2>(out.data(), {k.m, k.rows});
+  if (isGemv(k.kind))
+    od = describe<2>(out, {k.m, k.rows});
   else
-    od = describe<2>(out.data(), {k.rows, k.cols});
+    od = describe<2>(out, {k.rows, k.cols});
   args.push_back(&od);
   callKernel(k.fn, args);
 }
@@ -187,9 +211,27 @@ TEST_P(CPUKernel, MatchesReference) {
     }
     std::vector<float> ref(k.rows * k.cols);
     ASSERT_TRUE(dequantize(q, ref.data(), 1));
+    int narrow = narrowType(k.kind);
+    if (!isGemv(k.kind) && narrow) {
+      // 16-bit outputs: the f32 reference rounded to nearest even.
+      std::vector<uint16_t> out(ref.size(), 0x7bff);
+      run(k, q, nullptr, out.data());
+      int64_t bad = 0;
+      for (size_t i = 0; i < ref.size(); ++i) {
+        uint16_t want = toNarrow(narrow, ref[i]);
+        bool same = out[i] == want || (std::isnan(ref[i]) &&
+                                       std::isnan(fromNarrow(narrow, out[i])));
+        if (!same && bad++ < 5)
+          ADD_FAILURE() << "element " << i << ": got 0x" << std::hex << out[i]
+                        << ", reference 0x" << want << std::dec << " ("
+                        << ref[i] << ")";
+      }
+      EXPECT_EQ(bad, 0);
+      continue;
+    }
     if (k.kind == Kind::dequant) {
       std::vector<float> out(ref.size(), -7.0f);
-      run(k, q, nullptr, out);
+      run(k, q, nullptr, out.data());
       int64_t bad = 0;
       for (size_t i = 0; i < ref.size(); ++i)
         if (!sameBits(out[i], ref[i]) && bad++ < 5)
@@ -202,7 +244,22 @@ TEST_P(CPUKernel, MatchesReference) {
       continue; // random bytes may decode to NaN/inf: no dot product check
     std::vector<float> x = normalSamples(k.m * k.cols, 5 + variant);
     std::vector<float> out(k.m * k.rows, -7.0f);
-    run(k, q, &x, out);
+    // 16-bit activations and outputs: the reference uses the rounded
+    // activations; the tolerance covers the final rounding (f32
+    // accumulation inside).
+    double tol = narrow == 0 ? 1e-5 : narrow == 1 ? 1e-3 : 8e-3;
+    if (narrow) {
+      std::vector<uint16_t> xn(x.size()), on(out.size(), 0);
+      for (size_t i = 0; i < x.size(); ++i) {
+        xn[i] = toNarrow(narrow, x[i]);
+        x[i] = fromNarrow(narrow, xn[i]);
+      }
+      run(k, q, xn.data(), on.data());
+      for (size_t i = 0; i < out.size(); ++i)
+        out[i] = fromNarrow(narrow, on[i]);
+    } else {
+      run(k, q, x.data(), out.data());
+    }
     for (int64_t m = 0; m < k.m; ++m)
       for (int64_t n = 0; n < k.rows; ++n) {
         double dot = 0, mag = 0;
@@ -211,7 +268,7 @@ TEST_P(CPUKernel, MatchesReference) {
           dot += p;
           mag += std::fabs(p);
         }
-        EXPECT_LE(std::fabs(out[m * k.rows + n] - dot), 1e-5 * mag + 1e-30)
+        EXPECT_LE(std::fabs(out[m * k.rows + n] - dot), tol * mag + 1e-30)
             << "m=" << m << " n=" << n << " got " << out[m * k.rows + n]
             << " ref " << dot;
       }

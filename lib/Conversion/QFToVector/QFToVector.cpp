@@ -35,6 +35,7 @@
 #include <cstring>
 #include <numeric>
 #include <optional>
+#include <tuple>
 
 namespace qforge {
 #define GEN_PASS_DEF_QFLOWERTOVECTOR
@@ -774,6 +775,42 @@ LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
   return success();
 }
 
+/// The f32 operands of a fused or tiled matmul: the activations (widened
+/// from f16/bf16 by an elementwise arith.extf if needed), the destination
+/// (the materialize destination for f32 results, else a fresh f32 tensor
+/// that finishMatmul narrows).
+struct F32Matmul {
+  Value x, dest;
+  bufferization::MaterializeInDestinationOp mat;
+};
+
+F32Matmul prepareF32Matmul(OpBuilder &b, Location loc, qf::MatmulOp op) {
+  F32Matmul r;
+  Type f32 = b.getF32Type();
+  Value lhs = op.getLhs();
+  auto lhsTy = cast<RankedTensorType>(lhs.getType());
+  if (!lhsTy.getElementType().isF32())
+    lhs = arith::ExtFOp::create(b, loc, lhsTy.clone(f32), lhs);
+  r.x = to2D(b, loc, lhs);
+  auto resTy = cast<RankedTensorType>(op.getType());
+  if (resTy.getElementType().isF32())
+    r.dest = destinationFor(b, loc, op.getResult(), r.mat);
+  else
+    r.dest = tensor::EmptyOp::create(b, loc, resTy.getShape(), f32);
+  return r;
+}
+
+/// Replaces `op` by the 2-D f32 result `res2`, narrowed to the result type.
+void finishMatmul(OpBuilder &b, Location loc, qf::MatmulOp op, Value res2,
+                  const F32Matmul &p) {
+  auto resTy = cast<RankedTensorType>(op.getType());
+  Value res = from2D(b, loc, res2, resTy.clone(b.getF32Type()));
+  if (!resTy.getElementType().isF32())
+    res = arith::TruncFOp::create(b, loc, resTy, res);
+  replaceWithDest(op, res, p.mat);
+  op.erase();
+}
+
 /// Copies the activations x [M, K] (f32) into plane order for chunks of
 /// `p.codes` elements: within each chunk, element planes * j + s moves to
 /// s * bytes + j, so that the plane vectors of the weight decoder meet the
@@ -806,10 +843,10 @@ Value permuteActivations(OpBuilder &b, Location loc, Value x,
     Value v = vector::TransferReadOp::create(b, loc, vt, x, ValueRange{m, c},
                                              pad, ArrayRef<bool>{true});
     Value sh = vector::ShuffleOp::create(b, loc, v, v, mask);
-    Value t = vector::TransferWriteOp::create(b, loc, sh, cl.getRegionIterArg(0),
-                                              ValueRange{m, c},
-                                              ArrayRef<bool>{true})
-                  .getResult();
+    Value t =
+        vector::TransferWriteOp::create(b, loc, sh, cl.getRegionIterArg(0),
+                                        ValueRange{m, c}, ArrayRef<bool>{true})
+            .getResult();
     scf::YieldOp::create(b, loc, t);
   }
   scf::YieldOp::create(b, loc, cl.getResult(0));
@@ -819,8 +856,8 @@ Value permuteActivations(OpBuilder &b, Location loc, Value x,
 /// out[m, n] += (v - w[n, k]) * x[m, k] for every sparse outlier (flat
 /// index n * K + k, exact value v) of a [N, K] weight whose dense decode
 /// w the fused loop has used.
-Value correctOutliers(OpBuilder &b, Location loc, WeightDecoder &dec,
-                      Value out, Value x, int64_t M, int64_t K) {
+Value correctOutliers(OpBuilder &b, Location loc, WeightDecoder &dec, Value out,
+                      Value x, int64_t M, int64_t K) {
   int64_t k = dec.numOutliers();
   if (k == 0)
     return out;
@@ -832,15 +869,21 @@ Value correctOutliers(OpBuilder &b, Location loc, WeightDecoder &dec,
   Value n = arith::DivUIOp::create(b, loc, idx, cIdx(b, loc, K));
   Value kk = arith::RemUIOp::create(b, loc, idx, cIdx(b, loc, K));
   Value delta = arith::SubFOp::create(b, loc, v, dec.decodeElement(idx));
-  Value acc = loop.getRegionIterArg(0);
-  for (int64_t m = 0; m < M; ++m) {
-    Value mi = cIdx(b, loc, m);
+  auto ml =
+      scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, M),
+                         cIdx(b, loc, 1), ValueRange{loop.getRegionIterArg(0)});
+  {
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(ml.getBody());
+    Value mi = ml.getInductionVar();
+    Value acc = ml.getRegionIterArg(0);
     Value cur = tensor::ExtractOp::create(b, loc, acc, ValueRange{mi, n});
     Value xs = tensor::ExtractOp::create(b, loc, x, ValueRange{mi, kk});
     acc = tensor::InsertOp::create(b, loc, scalarFma(b, loc, delta, xs, cur),
                                    acc, ValueRange{mi, n});
+    scf::YieldOp::create(b, loc, acc);
   }
-  scf::YieldOp::create(b, loc, acc);
+  scf::YieldOp::create(b, loc, ml.getResult(0));
   return loop.getResult(0);
 }
 
@@ -860,14 +903,12 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   Location loc = op.getLoc();
   auto qt = cast<qf::QuantizedTensorType>(op.getWeight().getType());
   FormatSpec f = qt.getFormat().getFormat();
-  auto resTy = cast<RankedTensorType>(op.getType());
   auto lhsTy = cast<RankedTensorType>(op.getLhs().getType());
   int64_t N = qt.getShape()[0], K = qt.getShape()[1];
   int64_t M = lhsTy.getNumElements() / K;
   Type f32 = b.getF32Type();
-  bufferization::MaterializeInDestinationOp mat;
-  Value dest = destinationFor(b, loc, op.getResult(), mat);
-  Value x = to2D(b, loc, op.getLhs());
+  F32Matmul io = prepareF32Matmul(b, loc, op);
+  Value x = io.x, dest = io.dest;
   Value out = to2D(b, loc, dest);
   WeightDecoder dec(b, loc, f, qt.getShape(), sec, target);
   std::optional<WeightDecoder::Planes> pg = dec.planeGeometry();
@@ -945,13 +986,13 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                 Value part =
                     arith::MulFOp::create(b, loc, planes[0], xv[m * P], fm);
                 for (int64_t s = 1; s < P; ++s)
-                  part = vector::FMAOp::create(b, loc, planes[s],
-                                               xv[m * P + s], part);
+                  part = vector::FMAOp::create(b, loc, planes[s], xv[m * P + s],
+                                               part);
                 acc = vector::FMAOp::create(b, loc, part, scale, acc);
               } else {
                 for (int64_t s = 0; s < P; ++s)
-                  acc = vector::FMAOp::create(b, loc, planes[s],
-                                              xv[m * P + s], acc);
+                  acc = vector::FMAOp::create(b, loc, planes[s], xv[m * P + s],
+                                              acc);
               }
               next[i] = acc;
             }
@@ -999,9 +1040,201 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
     scf::YieldOp::create(b, loc, acc);
   }
   Value res = correctOutliers(b, loc, dec, rowLoop.getResult(0), x, M, K);
-  res = from2D(b, loc, res, resTy);
-  replaceWithDest(op, res, mat);
-  op.erase();
+  finishMatmul(b, loc, op, res, io);
+  return success();
+}
+
+/// Large-M GEMM for weights [N, K] (transpose_weight): the weight is
+/// dequantized Nt rows at a time into a tile that stays in the L2 cache
+/// (at most 256 KiB of f32), and a register-blocked micro-kernel computes
+/// 4 x 4 outputs at a time from it: 16 vector accumulators of 16 lanes, per
+/// step 4 activation and 4 weight loads for 16 multiply-adds. Sparse
+/// outliers are added afterwards as in the fused GEMV.
+LogicalResult lowerTiledMatmul(qf::MatmulOp op, const SectionValues &sec,
+                               const std::string &target) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto qt = cast<qf::QuantizedTensorType>(op.getWeight().getType());
+  FormatSpec f = qt.getFormat().getFormat();
+  int64_t N = qt.getShape()[0], K = qt.getShape()[1];
+  Type f32 = b.getF32Type();
+  F32Matmul io = prepareF32Matmul(b, loc, op);
+  Value x = io.x, dest = io.dest;
+  int64_t M = cast<RankedTensorType>(x.getType()).getShape()[0];
+  Value out = to2D(b, loc, dest);
+  WeightDecoder dec(b, loc, f, qt.getShape(), sec, target);
+  int64_t V = dec.vectorWidth();
+  int64_t decEnd = V ? K / V * V : 0;
+
+  // Tile rows: a multiple of 4 dividing N, the tile at most 256 KiB.
+  int64_t Nt = 1;
+  if (N % 4 == 0) {
+    int64_t cap = std::max<int64_t>(4, (256 * 1024 / 4) / K / 4 * 4);
+    for (int64_t t = std::min(cap, N) / 4 * 4; t >= 4; t -= 4)
+      if (N % t == 0) {
+        Nt = t;
+        break;
+      }
+  }
+  int64_t NR = Nt % 4 == 0 ? 4 : 1;
+  const int64_t VW = 16;
+  int64_t kEnd = K / VW * VW;
+  auto vTy = VectorType::get({VW}, f32);
+  Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value zeroV = arith::ConstantOp::create(
+      b, loc, vTy, DenseElementsAttr::get(vTy, b.getF32FloatAttr(0.0f)));
+
+  auto tileLoop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, N),
+                                     cIdx(b, loc, Nt), ValueRange{out});
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(tileLoop.getBody());
+    Value n0 = tileLoop.getInductionVar();
+    // Dequantize rows [n0, n0 + Nt) into the tile.
+    Value tile = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{Nt, K}, f32);
+    auto rl = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, Nt),
+                                 cIdx(b, loc, 1), ValueRange{tile});
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(rl.getBody());
+      Value r = rl.getInductionVar();
+      Value rowBase = arith::MulIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, n0, r), cIdx(b, loc, K));
+      Value t = rl.getRegionIterArg(0);
+      if (V) {
+        auto vl =
+            scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, decEnd),
+                               cIdx(b, loc, V), ValueRange{t});
+        OpBuilder::InsertionGuard g3(b);
+        b.setInsertionPointToStart(vl.getBody());
+        Value c = vl.getInductionVar();
+        Value w = dec.decodeChunk(arith::AddIOp::create(b, loc, rowBase, c), V);
+        Value tw = vector::TransferWriteOp::create(
+                       b, loc, w, vl.getRegionIterArg(0), ValueRange{r, c},
+                       ArrayRef<bool>{true})
+                       .getResult();
+        scf::YieldOp::create(b, loc, tw);
+        b.setInsertionPointAfter(vl);
+        t = vl.getResult(0);
+      }
+      if (decEnd < K) {
+        auto sl =
+            scf::ForOp::create(b, loc, cIdx(b, loc, decEnd), cIdx(b, loc, K),
+                               cIdx(b, loc, 1), ValueRange{t});
+        OpBuilder::InsertionGuard g3(b);
+        b.setInsertionPointToStart(sl.getBody());
+        Value c = sl.getInductionVar();
+        Value w = dec.decodeElement(arith::AddIOp::create(b, loc, rowBase, c));
+        Value ti = tensor::InsertOp::create(b, loc, w, sl.getRegionIterArg(0),
+                                            ValueRange{r, c});
+        scf::YieldOp::create(b, loc, ti);
+        b.setInsertionPointAfter(sl);
+        t = sl.getResult(0);
+      }
+      scf::YieldOp::create(b, loc, t);
+    }
+    tile = rl.getResult(0);
+
+    // out[m0 + i, n0 + nn + j] for an MR x NR block.
+    auto microKernel = [&](Value acc, Value m0, Value nn, int64_t MR) {
+      SmallVector<Value> sums(MR * NR, zeroF);
+      Value pad = zeroF;
+      if (kEnd) {
+        SmallVector<Value> init(MR * NR, zeroV);
+        auto kl =
+            scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, kEnd),
+                               cIdx(b, loc, VW), init);
+        OpBuilder::InsertionGuard g3(b);
+        b.setInsertionPointToStart(kl.getBody());
+        Value k = kl.getInductionVar();
+        SmallVector<Value> xv, wv, next(MR * NR);
+        for (int64_t i = 0; i < MR; ++i)
+          xv.push_back(vector::TransferReadOp::create(
+              b, loc, vTy, x,
+              ValueRange{arith::AddIOp::create(b, loc, m0, cIdx(b, loc, i)), k},
+              pad, ArrayRef<bool>{true}));
+        for (int64_t j = 0; j < NR; ++j)
+          wv.push_back(vector::TransferReadOp::create(
+              b, loc, vTy, tile,
+              ValueRange{arith::AddIOp::create(b, loc, nn, cIdx(b, loc, j)), k},
+              pad, ArrayRef<bool>{true}));
+        for (int64_t i = 0; i < MR; ++i)
+          for (int64_t j = 0; j < NR; ++j)
+            next[i * NR + j] = vector::FMAOp::create(
+                b, loc, xv[i], wv[j], kl.getRegionIterArg(i * NR + j));
+        scf::YieldOp::create(b, loc, next);
+        b.setInsertionPointAfter(kl);
+        for (int64_t i = 0; i < MR * NR; ++i)
+          sums[i] = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD, kl.getResult(i),
+              arith::FastMathFlags::reassoc);
+      }
+      if (kEnd < K) {
+        auto sl = scf::ForOp::create(b, loc, cIdx(b, loc, kEnd),
+                                     cIdx(b, loc, K), cIdx(b, loc, 1), sums);
+        OpBuilder::InsertionGuard g3(b);
+        b.setInsertionPointToStart(sl.getBody());
+        Value k = sl.getInductionVar();
+        SmallVector<Value> next(MR * NR);
+        for (int64_t i = 0; i < MR; ++i) {
+          Value xs = tensor::ExtractOp::create(
+              b, loc, x,
+              ValueRange{arith::AddIOp::create(b, loc, m0, cIdx(b, loc, i)),
+                         k});
+          for (int64_t j = 0; j < NR; ++j) {
+            Value ws = tensor::ExtractOp::create(
+                b, loc, tile,
+                ValueRange{arith::AddIOp::create(b, loc, nn, cIdx(b, loc, j)),
+                           k});
+            next[i * NR + j] =
+                scalarFma(b, loc, xs, ws, sl.getRegionIterArg(i * NR + j));
+          }
+        }
+        scf::YieldOp::create(b, loc, next);
+        b.setInsertionPointAfter(sl);
+        sums.assign(sl.getResults().begin(), sl.getResults().end());
+      }
+      for (int64_t i = 0; i < MR; ++i)
+        for (int64_t j = 0; j < NR; ++j) {
+          Value row = arith::AddIOp::create(b, loc, m0, cIdx(b, loc, i));
+          Value col = arith::AddIOp::create(
+              b, loc, n0, arith::AddIOp::create(b, loc, nn, cIdx(b, loc, j)));
+          acc = tensor::InsertOp::create(b, loc, sums[i * NR + j], acc,
+                                         ValueRange{row, col});
+        }
+      return acc;
+    };
+
+    // Row blocks of 4 activations, then the remaining rows one at a time.
+    int64_t mEnd = M / 4 * 4;
+    Value acc = tileLoop.getRegionIterArg(0);
+    for (auto [lo, hi, MR] :
+         {std::tuple<int64_t, int64_t, int64_t>{0, mEnd, 4}, {mEnd, M, 1}}) {
+      if (lo == hi)
+        continue;
+      auto ml = scf::ForOp::create(b, loc, cIdx(b, loc, lo), cIdx(b, loc, hi),
+                                   cIdx(b, loc, MR), ValueRange{acc});
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(ml.getBody());
+      auto nl = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, Nt),
+                                   cIdx(b, loc, NR),
+                                   ValueRange{ml.getRegionIterArg(0)});
+      {
+        OpBuilder::InsertionGuard g3(b);
+        b.setInsertionPointToStart(nl.getBody());
+        scf::YieldOp::create(b, loc,
+                             microKernel(nl.getRegionIterArg(0),
+                                         ml.getInductionVar(),
+                                         nl.getInductionVar(), MR));
+      }
+      scf::YieldOp::create(b, loc, nl.getResult(0));
+      b.setInsertionPointAfter(ml);
+      acc = ml.getResult(0);
+    }
+    scf::YieldOp::create(b, loc, acc);
+  }
+  Value res = correctOutliers(b, loc, dec, tileLoop.getResult(0), x, M, K);
+  finishMatmul(b, loc, op, res, io);
   return success();
 }
 
@@ -1189,12 +1422,17 @@ struct QFLowerToVectorPass
       auto lhsTy = cast<RankedTensorType>(mm.getLhs().getType());
       auto resTy = cast<RankedTensorType>(mm.getType());
       int64_t M = lhsTy.getNumElements() / mm.getK();
-      bool fused = mm.getTransposeWeight() && qt.getRank() == 2 &&
-                   lhsTy.getRank() <= 2 && M <= 16 &&
-                   lhsTy.getElementType().isF32() &&
-                   resTy.getElementType().isF32();
-      if (::mlir::failed(fused ? lowerFusedMatmul(mm, it->second, tgt)
-                               : lowerUnfusedMatmul(mm, it->second, tgt)))
+      auto floatOk = [](Type t) {
+        return t.isF32() || t.isF16() || t.isBF16();
+      };
+      bool direct = mm.getTransposeWeight() && qt.getRank() == 2 &&
+                    floatOk(lhsTy.getElementType()) &&
+                    floatOk(resTy.getElementType());
+      LogicalResult lowered = !direct ? lowerUnfusedMatmul(mm, it->second, tgt)
+                              : M <= 16 && lhsTy.getRank() <= 2
+                                  ? lowerFusedMatmul(mm, it->second, tgt)
+                                  : lowerTiledMatmul(mm, it->second, tgt);
+      if (::mlir::failed(lowered))
         return failure();
     }
     // Remove the quantized arguments and constants.

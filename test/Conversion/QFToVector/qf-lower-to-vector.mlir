@@ -164,3 +164,38 @@ func.func @matmul_unfused(%x: tensor<2x64xf32>, %w: !qf.tensor<64x32xf32, #qf.fo
   %y = qf.matmul %x, %w : tensor<2x64xf32>, !qf.tensor<64x32xf32, #qf.format<"int8:g32">> -> tensor<2x32xf32>
   return %y : tensor<2x32xf32>
 }
+
+// -----
+
+// Large M (32 > 16) with transpose_weight: tiled GEMM. Tiles of 8 weight
+// rows are dequantized into an f32 tile, then a 4 x 4 register-blocked
+// micro-kernel (16 vector accumulators, 4 activation and 4 weight loads per
+// step) computes the outputs.
+// CHECK-LABEL: func.func @gemm_tiled
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c8{{.*}} step %c8{{.*}} -> (tensor<32x8xf32>)
+// CHECK: tensor.empty() : tensor<8x64xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<32xf32>, tensor<8x64xf32>
+// CHECK: scf.for {{.*}} step %c4
+// CHECK: scf.for {{.*}} step %c4
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-8: vector.transfer_read {{.*}} : tensor<{{.*}}x64xf32>, vector<16xf32>
+// CHECK-COUNT-16: vector.fma {{.*}} : vector<16xf32>
+// CHECK-COUNT-16: vector.reduction <add>
+// CHECK-NOT: linalg.generic
+func.func @gemm_tiled(%x: tensor<32x64xf32>, %w: !qf.tensor<8x64xf32, #qf.format<"int4:g32">>) -> tensor<32x8xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<32x64xf32>, !qf.tensor<8x64xf32, #qf.format<"int4:g32">> -> tensor<32x8xf32>
+  return %y : tensor<32x8xf32>
+}
+
+// -----
+
+// f16 activations and result: widened and narrowed by elementwise
+// arith.extf / arith.truncf around the f32 fused GEMV.
+// CHECK-LABEL: func.func @gemv_f16
+// CHECK: arith.extf {{.*}} : tensor<2x64xf16> to tensor<2x64xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: arith.truncf {{.*}} : tensor<2x4xf32> to tensor<2x4xf16>
+func.func @gemv_f16(%x: tensor<2x64xf16>, %w: !qf.tensor<4x64xf32, #qf.format<"q4_0">>) -> tensor<2x4xf16> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<2x64xf16>, !qf.tensor<4x64xf32, #qf.format<"q4_0">> -> tensor<2x4xf16>
+  return %y : tensor<2x4xf16>
+}
