@@ -19,16 +19,30 @@
 #include "qforge/Dialect/QF/IR/QF.h"
 #include "qforge/Numerics/GGUF.h"
 
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -1466,35 +1480,40 @@ struct QFLowerToVectorPass
 
 void qforge::buildQFCPUPipeline(OpPassManager &pm,
                                 const QFCPUPipelineOptions &options) {
+  // The passes are created directly (not parsed from a pipeline string),
+  // so the pipeline also works in tools that register none of them.
   QFLowerToVectorOptions lo;
   lo.target = options.target;
   pm.addPass(createQFLowerToVector(lo));
   // Elementwise arith on tensors (residual adds, activations) becomes
   // linalg so that bufferization covers whole models, not only qf ops.
-  std::string rest = "func.func(convert-elementwise-to-linalg),"
-                     "canonicalize,cse,"
-                     "eliminate-empty-tensors,"
-                     "one-shot-bufferize{bufferize-function-boundaries "
-                     "function-boundary-type-conversion=identity-layout-map},"
-                     "drop-equivalent-buffer-results,"
-                     "func.func(convert-linalg-to-loops),"
-                     "canonicalize,cse,"
-                     "convert-vector-to-scf,"
-                     "lower-affine,"
-                     "convert-scf-to-cf,"
-                     "expand-strided-metadata,"
-                     "lower-affine,"
-                     "convert-vector-to-llvm,"
-                     "finalize-memref-to-llvm,"
-                     "convert-arith-to-llvm,"
-                     "convert-index-to-llvm,"
-                     "convert-func-to-llvm,"
-                     "convert-cf-to-llvm,"
-                     "reconcile-unrealized-casts,"
-                     "canonicalize,cse";
-  if (failed(parsePassPipeline(rest, pm)))
-    llvm::report_fatal_error("qf-cpu-pipeline: upstream passes are not "
-                             "registered in this process");
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bo;
+  bo.bufferizeFunctionBoundaries = true;
+  bo.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bo));
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
 void qforge::registerQFCPUPipeline() {
