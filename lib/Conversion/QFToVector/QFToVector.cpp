@@ -85,11 +85,16 @@ Value cIdx(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
-/// Table lookups through permute instructions.
-Value lookupX86(StringRef target, OpBuilder &b, Location loc,
-                ArrayRef<float> table, Value indices) {
+/// Looks `indices` (an integer vector) up in a 16-entry f32 table held in
+/// registers (`table`, vector<16xf32>, a constant or loaded at run time)
+/// with x86 permutes: one 16-lane vpermps per 16 indices on AVX-512, else
+/// two 8-lane vpermps per 8 indices and a select on index bit 3. Only the
+/// low 4 bits of each index are read. Returns null when the vector length
+/// does not fit.
+Value permuteLookupX86(StringRef target, OpBuilder &b, Location loc,
+                       Value table, bool needsHigh, Value indices) {
   auto vt = dyn_cast<VectorType>(indices.getType());
-  if (!vt || table.size() > 16)
+  if (!vt || !vt.getElementType().isInteger())
     return {};
   // 16-lane vpermps where the vector allows, else the 8-lane form (which
   // AVX-512 CPUs have as well).
@@ -100,22 +105,18 @@ Value lookupX86(StringRef target, OpBuilder &b, Location loc,
   Type f32 = b.getF32Type();
   auto tabTy = VectorType::get({lanes}, f32);
   auto idxTy = VectorType::get({lanes}, b.getI32Type());
-  // The table repeats with the period of the code width (the next power of
-  // two of its size), so indices whose bits above the code are not cleared
-  // still select the right entry: permutes only read the low index bits.
-  size_t period = llvm::PowerOf2Ceil(table.size());
-  auto makeTable = [&](size_t first) {
-    SmallVector<float> t(lanes, 0.0f);
-    for (int64_t i = 0; i < lanes; ++i) {
-      size_t j = (first + i) % period;
-      if (j < table.size())
-        t[i] = table[j];
+  Value t0 = table, t1;
+  if (!zmm) {
+    SmallVector<int64_t> lo, hi;
+    for (int64_t i = 0; i < 8; ++i) {
+      lo.push_back(i);
+      hi.push_back(8 + i);
     }
-    return arith::ConstantOp::create(
-        b, loc, tabTy, DenseElementsAttr::get(tabTy, ArrayRef(t)));
-  };
-  Value t0 = makeTable(0);
-  Value t1 = table.size() > size_t(lanes) ? makeTable(lanes) : Value();
+    // Folded to two 8-entry constants when the table is constant.
+    t0 = b.createOrFold<vector::ShuffleOp>(loc, table, table, lo);
+    if (needsHigh)
+      t1 = b.createOrFold<vector::ShuffleOp>(loc, table, table, hi);
+  }
   StringRef intrin =
       zmm ? "llvm.x86.avx512.permvar.sf.512" : "llvm.x86.avx2.permps";
   SmallVector<Value> pieces;
@@ -160,6 +161,26 @@ Value lookupX86(StringRef target, OpBuilder &b, Location loc,
     pieces = std::move(next);
   }
   return pieces.front();
+}
+
+/// Table lookups of constant tables (at most 16 entries) through permute
+/// instructions.
+Value lookupX86(StringRef target, OpBuilder &b, Location loc,
+                ArrayRef<float> table, Value indices) {
+  if (table.size() > 16)
+    return {};
+  // The table repeats with the period of the code width (the next power of
+  // two of its size), so indices whose bits above the code are not cleared
+  // still select the right entry: permutes only read the low index bits.
+  size_t period = llvm::PowerOf2Ceil(table.size());
+  SmallVector<float> t(16, 0.0f);
+  for (size_t i = 0; i < 16; ++i)
+    if (i % period < table.size())
+      t[i] = table[i % period];
+  auto tabTy = VectorType::get({16}, b.getF32Type());
+  Value tv = arith::ConstantOp::create(
+      b, loc, tabTy, DenseElementsAttr::get(tabTy, ArrayRef(t)));
+  return permuteLookupX86(target, b, loc, tv, period > 8, indices);
 }
 
 /// Table lookups on AArch64: four `tbl` byte lookups (one per byte of the
@@ -254,6 +275,8 @@ public:
   int64_t vectorWidth() const {
     if (f.layout != Layout::Plain)
       return cols % 32 == 0 ? 32 : 0;
+    if (f.kind == num::ElementKind::Learned && !learnedVectorizable())
+      return 0;
     if (f.bits != 1 && f.bits != 2 && f.bits != 4 && f.bits != 8)
       return 0;
     if ((cols * f.bits) % 8 != 0)
@@ -311,6 +334,8 @@ public:
     } else if (f.layout == Layout::Q8_0) {
       p = {32, 32, 1, false};
     } else if (f.layout != Layout::Plain) {
+      return std::nullopt;
+    } else if (f.kind == num::ElementKind::Learned && !learnedVectorizable()) {
       return std::nullopt;
     } else {
       if (f.bits != 1 && f.bits != 2 && f.bits != 4 && f.bits != 8)
@@ -415,7 +440,8 @@ public:
       Value blk = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 32));
       return blockScaleGGUF(blk, num::ggufBlockBytes(f.layout));
     }
-    if (f.scaleType == num::ScaleType::None && !f.doubleQuant)
+    if ((f.scaleType == num::ScaleType::None && !f.doubleQuant) ||
+        f.kind == num::ElementKind::Learned)
       return {};
     Value one = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
     return applyScale(one, groupOf(e));
@@ -540,6 +566,8 @@ private:
   }
 
   Value decodeValues(Value codes, Type f32, Value gid) {
+    if (f.kind == num::ElementKind::Learned)
+      return learnedLookup(codes, gid);
     if (f.zeroPoint) {
       // Reference: scale * float(code - zp) with the raw unsigned code.
       Type ft = f32;
@@ -567,8 +595,58 @@ private:
     return conv::emitDecodeElements(b, loc, f, codes, f32, hook);
   }
 
+  /// Learned (asq) codes: entry min(code, levels - 1) of the group's
+  /// codebook, `levels` values of the scale type in the Codebooks section
+  /// (num::loadCodebook). Vectors on x86 with at most 16 levels load the
+  /// codebook into a register and look up with permutes; otherwise each
+  /// value is read from the section.
+  Value learnedLookup(Value codes, Value gid) {
+    unsigned s = f.levels;
+    unsigned vb = FormatSpec::scaleBits(f.scaleType) / 8;
+    Type it = getElementTypeOrSelf(codes.getType());
+    if (s < (1u << f.bits)) {
+      Value last;
+      if (auto vt = dyn_cast<VectorType>(codes.getType()))
+        last = arith::ConstantOp::create(
+            b, loc, vt,
+            DenseElementsAttr::get(vt, b.getIntegerAttr(it, s - 1)));
+      else
+        last = arith::ConstantOp::create(b, loc, it,
+                                         b.getIntegerAttr(it, s - 1));
+      codes = arith::MinUIOp::create(b, loc, codes, last);
+    }
+    Value cbs = sec[unsigned(Section::Codebooks)];
+    Value base = arith::MulIOp::create(b, loc, gid, cIdx(b, loc, s * vb));
+    if (isa<VectorType>(codes.getType())) {
+      // vector<16xf32> codebook (entries beyond `levels` repeat entry 0).
+      Value raw = readVector(cbs, base, s * vb);
+      auto rawTy = VectorType::get({s}, b.getIntegerType(8 * vb));
+      Value vals = conv::emitDecodeScale(
+          b, loc, f.scaleType, vector::BitCastOp::create(b, loc, rawTy, raw));
+      SmallVector<int64_t> mask(16, 0);
+      for (unsigned i = 0; i < s; ++i)
+        mask[i] = i;
+      Value table = vector::ShuffleOp::create(b, loc, vals, vals, mask);
+      return permuteLookupX86(target, b, loc, table, s > 8, codes);
+    }
+    Value idx = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), codes);
+    Value off = arith::AddIOp::create(
+        b, loc, base, arith::MulIOp::create(b, loc, idx, cIdx(b, loc, vb)));
+    return conv::emitDecodeScale(b, loc, f.scaleType, readInt(cbs, off, vb));
+  }
+
+  /// Whether learned codes decode as vectors here (x86 permutes over a
+  /// codebook of at most 16 entries); else they take the scalar path.
+  bool learnedVectorizable() const {
+    return (target == "avx512" || target == "avx2") && f.levels <= 16 &&
+           f.levels >= 1;
+  }
+
   Value applyScale(Value vals, Value gid) {
-    if (f.scaleType == num::ScaleType::None && !f.doubleQuant)
+    // Learned codebooks hold the values themselves (the scale type is
+    // their storage type).
+    if ((f.scaleType == num::ScaleType::None && !f.doubleQuant) ||
+        f.kind == num::ElementKind::Learned)
       return vals;
     unsigned sb = FormatSpec::scaleBits(f.scaleType) / 8;
     Value s;
@@ -1335,7 +1413,12 @@ RankedTensorType sectionType(qf::QuantizedTensorType qt, Section s) {
 
 LogicalResult checkDecodable(Operation *op, qf::QuantizedTensorType qt) {
   std::string why;
-  if (!conv::isDecodable(qt.getFormat().getFormat(), why))
+  const FormatSpec &f = qt.getFormat().getFormat();
+  // Learned codebooks are read by WeightDecoder::learnedLookup.
+  if (f.kind == num::ElementKind::Learned && f.layout == Layout::Plain &&
+      f.bits <= 8)
+    return success();
+  if (!conv::isDecodable(f, why))
     return op->emitOpError("cannot lower format '")
            << qt.getFormat().getFormat().str() << "': " << why;
   return success();

@@ -8,14 +8,6 @@ func.func @q4_k(%q: !qf.tensor<2x256xf32, #qf.format<"q4_k">>) -> tensor<2x256xf
 
 // -----
 
-func.func @asq(%q: !qf.tensor<2x64xf32, #qf.format<"asq:16:g64">>) -> tensor<2x64xf32> {
-  // expected-error @+1 {{learned (asq) and kashin codes have no decoder yet}}
-  %d = qf.dequantize %q : !qf.tensor<2x64xf32, #qf.format<"asq:16:g64">> -> tensor<2x64xf32>
-  return %d : tensor<2x64xf32>
-}
-
-// -----
-
 // expected-error @+1 {{returning a quantized tensor is not lowered}}
 func.func @returns_q(%q: !qf.tensor<2x64xf32, #qf.format<"int4:g32">>) -> !qf.tensor<2x64xf32, #qf.format<"int4:g32">> {
   return %q : !qf.tensor<2x64xf32, #qf.format<"int4:g32">>
