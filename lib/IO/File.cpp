@@ -129,19 +129,66 @@ Status MappedFile::open(const std::string &path,
   return Status::success();
 }
 
+namespace {
+Status writeAll(int fd, const std::vector<uint8_t> &bytes) {
+  const uint8_t *p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return Status::error(std::strerror(n < 0 ? errno : EIO));
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return Status::success();
+}
+} // namespace
+
 Status qforge::io::writeFile(const std::string &path,
                              const std::vector<uint8_t> &bytes) {
-  FILE *f = std::fopen(path.c_str(), "wb");
-  if (!f)
+  // A regular file (or a new one) is replaced atomically: the bytes go to a
+  // temporary file in the same directory that is renamed over `path`. A
+  // reader that has the old file memory-mapped (WeightStore, qforge.load_*)
+  // keeps seeing the old contents instead of a truncated file (SIGBUS).
+  // Anything else (/dev/null, a pipe) is written in place.
+  struct stat st;
+  bool replace = ::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode);
+  if (!replace) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+      return Status::error("cannot create '" + path +
+                           "': " + std::strerror(errno));
+    Status s = writeAll(fd, bytes);
+    if (::close(fd) != 0 && s)
+      s = Status::error(std::strerror(errno));
+    if (!s)
+      return Status::error("cannot write '" + path + "': " + s.message());
+    return Status::success();
+  }
+  static unsigned counter = 0;
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+    tmp = path + ".tmp" + std::to_string(::getpid()) + "." +
+          std::to_string(__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST)
+      break;
+  }
+  if (fd < 0)
     return Status::error("cannot create '" + path +
                          "': " + std::strerror(errno));
-  size_t n = bytes.empty() ? 0 : std::fwrite(bytes.data(), 1, bytes.size(), f);
-  bool bad = n != bytes.size();
-  if (std::fclose(f) != 0)
-    bad = true;
-  if (bad)
-    return Status::error("cannot write '" + path +
-                         "': " + std::strerror(errno));
+  Status s = writeAll(fd, bytes);
+  if (::close(fd) != 0 && s)
+    s = Status::error(std::strerror(errno));
+  if (s && ::rename(tmp.c_str(), path.c_str()) != 0)
+    s = Status::error(std::strerror(errno));
+  if (!s) {
+    ::unlink(tmp.c_str());
+    return Status::error("cannot write '" + path + "': " + s.message());
+  }
   return Status::success();
 }
 

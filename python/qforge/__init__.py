@@ -88,7 +88,7 @@ def kashin(x, bits_u=2, bits_v=2, *, transform="dct", seed=0, joint=False,
                           tol=tol, max_iterations=max_iterations)
 
 
-def compile(mlir, pipeline="", *, verify_each=True):
+def compile(mlir, pipeline="", *, verify_each=True, weights_dir=None):
     """Parses MLIR (text, or a path to a .mlir file), runs `pipeline` in
     process and returns the printed result.
 
@@ -96,6 +96,11 @@ def compile(mlir, pipeline="", *, verify_each=True):
     ("builtin.module(qf-from-quant,canonicalize)") or not
     ("qf-import-sensitivity{file=s.json},qf-allocate-bits"). Parse, pipeline
     and pass diagnostics raise qforge.CompileError with their messages.
+
+    Relative paths of `#qf.external` weight references (and of the
+    `output-file` of qf-quantize-weights) resolve against `weights_dir`,
+    else the directory of the .mlir file when `mlir` is a path, else the
+    current directory.
     """
     if not isinstance(mlir, (str, _os.PathLike)):
         raise TypeError("compile expects MLIR text or a path, got "
@@ -104,6 +109,7 @@ def compile(mlir, pipeline="", *, verify_each=True):
     looks_like_path = isinstance(mlir, _os.PathLike) or (
         "\n" not in text and len(text) < 4096 and text.endswith(".mlir"))
     if looks_like_path:
+        text = _os.fspath(mlir)
         if not _os.path.isfile(text):
             raise FileNotFoundError(f"no such MLIR file: {text}")
         name = text
@@ -111,4 +117,10 @@ def compile(mlir, pipeline="", *, verify_each=True):
             text = f.read()
     if not isinstance(pipeline, str):
         raise TypeError("pipeline must be a string")
-    return _qforge.compile(text, name, pipeline, verify_each)
+    if weights_dir is None:
+        weights_dir = ""
+    elif isinstance(weights_dir, (str, _os.PathLike)):
+        weights_dir = _os.fspath(weights_dir)
+    else:
+        raise TypeError("weights_dir must be a str or os.PathLike")
+    return _qforge.compile(text, name, pipeline, verify_each, weights_dir)

@@ -11,7 +11,12 @@
       Quantizes the float tensors of IN (.safetensors, .gguf, .npz, .npy)
       with rank >= --min-rank (default 2) and writes OUT (.gguf or
       .safetensors). Tensors a format cannot encode stay in float.
-  compile IN.mlir [-p PIPELINE] [-o OUT]
+  quantize IN.mlir -o OUT.mlir (--spec SPEC | --avg-bits B ...)
+           [--output-weights W.gguf|W.safetensors] [--weights-dir DIR]
+      Runs qf-quantize-pipeline on an MLIR model (weights as arith.constant
+      or qf.external_constant); with --output-weights the packed weights go
+      to that file and OUT.mlir references it (#qf.external).
+  compile IN.mlir [-p PIPELINE] [-o OUT] [--weights-dir DIR]
       Runs a pass pipeline in process, like quant-opt IN.mlir
       --pass-pipeline=... (textual pipeline, anchored or not).
   info FILE
@@ -33,7 +38,49 @@ from .alloc import DEFAULT_CANDIDATES, METHODS, allocate_bits, encodable
 from .io import load_weights, save_weights
 
 
+def _quantize_mlir(a):
+    """quantize IN.mlir: qf-quantize-pipeline in process."""
+    from . import compile as qcompile
+
+    def opt(v):
+        v = str(v)
+        if any(c in v for c in " {}"):
+            raise QForgeError(f"'{v}': pass option values cannot contain "
+                              "spaces or braces")
+        return v
+
+    if a.include or a.min_rank != 2:
+        raise QForgeError("--include and --min-rank apply to weight files; "
+                          "in MLIR every float weight constant is a weight")
+    if a.spec:
+        # One candidate and a budget no format reaches: every weight the
+        # format can encode gets it, the others stay in float (a warning).
+        options = ["avg-bits=64", "method=closed-form",
+                   f"candidates={opt(a.spec)}"]
+    else:
+        options = [f"avg-bits={a.avg_bits!r}", f"method={opt(a.method)}"]
+        if a.candidates:
+            options.append(f"candidates={opt(a.candidates)}")
+        if a.fisher:
+            options.append(f"sensitivity={opt(a.fisher)}")
+    options.append(f"threads={a.threads}")
+    if a.output_weights:
+        options.append(f"output-file={opt(a.output_weights)}")
+    if a.report:
+        options.append("report=-")
+    pipeline = "qf-quantize-pipeline{" + " ".join(options) + "}"
+    result = qcompile(a.input, pipeline, weights_dir=a.weights_dir)
+    with open(a.output, "w", encoding="utf-8") as f:
+        f.write(result)
+    return 0
+
+
 def _quantize(a):
+    if a.input.endswith(".mlir"):
+        return _quantize_mlir(a)
+    if a.output_weights or a.weights_dir:
+        raise QForgeError("--output-weights and --weights-dir apply to MLIR "
+                          "input; for weight files the output is -o")
     tensors = load_weights(a.input)
     include = re.compile(a.include) if a.include else None
     chosen = {}
@@ -92,7 +139,8 @@ def _quantize(a):
 
 def _compile(a):
     from . import compile as qcompile
-    result = qcompile(a.input, a.pipeline, verify_each=not a.no_verify)
+    result = qcompile(a.input, a.pipeline, verify_each=not a.no_verify,
+                      weights_dir=a.weights_dir)
     if a.output and a.output != "-":
         with open(a.output, "w", encoding="utf-8") as f:
             f.write(result)
@@ -140,6 +188,13 @@ def main(argv=None):
     q.add_argument("--threads", type=int, default=0)
     q.add_argument("--report", action="store_true",
                    help="print a JSON report on stdout")
+    q.add_argument("--output-weights", metavar="FILE",
+                   help="MLIR input: write the packed weights to this "
+                   ".gguf or .safetensors file and reference it from the "
+                   "output IR")
+    q.add_argument("--weights-dir", metavar="DIR",
+                   help="MLIR input: directory of relative #qf.external "
+                   "paths (default: the directory of IN.mlir)")
     q.set_defaults(func=_quantize)
     c = sub.add_parser("compile", help="run a pass pipeline on MLIR")
     c.add_argument("input")
@@ -147,6 +202,9 @@ def main(argv=None):
     c.add_argument("-o", "--output")
     c.add_argument("--no-verify", action="store_true",
                    help="do not verify the IR after each pass")
+    c.add_argument("--weights-dir", metavar="DIR",
+                   help="directory of relative #qf.external paths "
+                   "(default: the directory of IN.mlir)")
     c.set_defaults(func=_compile)
     i = sub.add_parser("info", help="list the tensors of a weight file")
     i.add_argument("input")

@@ -10,12 +10,16 @@ Loaded arrays are read-only views of the memory-mapped file (no copy)
 except bfloat16, which NumPy lacks: it is widened to float32 (exactly), or
 returned as raw uint16 bits with ``raw_bf16=True``.
 
-Quantized tensors:
- * GGUF stores QTensors of the GGUF layouts (q4_0, q8_0, iq4_nl, q4_k) as
-   the matching ggml block types; reading gives the QTensor back.
+Quantized tensors (the convention of include/qforge/IO/Weights.h, shared
+with the C++ writer that ``qf-quantize-weights output-file=`` uses):
  * safetensors stores any QTensor as one U8 tensor per non-empty section,
    ``NAME.qf.codes``, ``NAME.qf.scales``, ..., with ``NAME.qf_format`` and
    ``NAME.qf_shape`` in ``__metadata__``; reading reassembles the QTensor.
+ * GGUF stores QTensors of the GGUF layouts (q4_0, q8_0, iq4_nl, q4_k) as
+   the matching ggml block types (the blocks byte for byte), and any other
+   format in the same section convention: 1-D I8 tensors ``NAME.qf.<sec>``
+   (GGUF has no U8 type) and string key-value pairs ``NAME.qf_format`` and
+   ``NAME.qf_shape``; reading gives the QTensor back in both cases.
 """
 
 import json
@@ -66,6 +70,11 @@ def _array(dtype, shape, view, raw_bf16):
     return view.view(_IO_TO_NP[dtype]).reshape(shape)
 
 
+def _shape_json(q):
+    """The NAME.qf_shape value, spelled as the C++ writer spells it."""
+    return json.dumps(list(q.shape), separators=(",", ":"))
+
+
 def _check_names(tensors):
     if not isinstance(tensors, dict):
         raise TypeError("tensors must be a dict of name -> array")
@@ -80,15 +89,10 @@ def _path(path):
     return os.fspath(path)
 
 
-def load_safetensors(path, *, raw_bf16=False):
-    """Returns (tensors, metadata): dict name -> ndarray or QTensor, and the
-    string metadata (without QForge's qf_format/qf_shape entries)."""
-    raw, meta = _qforge.read_safetensors(_path(path))
-    plain = {}
-    for name, dtype, shape, view in raw:
-        plain[name] = (dtype, shape, view)
-    out = {}
-    used = set()
+def _assemble(path, plain, meta, section_dtypes):
+    """QTensors of the section convention: returns (quantized, used), the
+    dict name -> QTensor and the set of tensor/metadata names consumed."""
+    out, used = {}, set()
     for key, spec in meta.items():
         if not key.endswith(".qf_format"):
             continue
@@ -96,6 +100,9 @@ def load_safetensors(path, *, raw_bf16=False):
         shape_key = base + ".qf_shape"
         if shape_key not in meta:
             raise QForgeError(f"{path}: '{key}' without '{shape_key}'")
+        if not isinstance(spec, str) or not isinstance(meta[shape_key], str):
+            raise QForgeError(f"{path}: '{key}' and '{shape_key}' must be "
+                              "strings")
         try:
             shape = [int(d) for d in json.loads(meta[shape_key])]
         except (ValueError, TypeError) as e:
@@ -104,13 +111,25 @@ def load_safetensors(path, *, raw_bf16=False):
         for sec in _SECTIONS:
             entry = plain.get(f"{base}.qf.{sec}")
             if entry is not None:
-                if entry[0] != "u8":
-                    raise QForgeError(f"{path}: section {base}.qf.{sec} "
-                                      "must be U8")
+                if entry[0] not in section_dtypes:
+                    raise QForgeError(
+                        f"{path}: section {base}.qf.{sec} must be "
+                        + " or ".join(d.upper() for d in section_dtypes))
                 sections[sec] = entry[2]
                 used.add(f"{base}.qf.{sec}")
         out[base] = QTensor.from_sections(spec, shape, sections)
         used.update((key, shape_key))
+    return out, used
+
+
+def load_safetensors(path, *, raw_bf16=False):
+    """Returns (tensors, metadata): dict name -> ndarray or QTensor, and the
+    string metadata (without QForge's qf_format/qf_shape entries)."""
+    raw, meta = _qforge.read_safetensors(_path(path))
+    plain = {}
+    for name, dtype, shape, view in raw:
+        plain[name] = (dtype, shape, view)
+    out, used = _assemble(path, plain, meta, ("u8",))
     for name, (dtype, shape, view) in plain.items():
         if name not in used:
             out[name] = _array(dtype, shape, view, raw_bf16)
@@ -129,7 +148,7 @@ def save_safetensors(path, tensors, metadata=None):
     for name, t in tensors.items():
         if isinstance(t, QTensor):
             meta[name + ".qf_format"] = t.format
-            meta[name + ".qf_shape"] = json.dumps(list(t.shape))
+            meta[name + ".qf_shape"] = _shape_json(t)
             for sec, view in t.sections.items():
                 if view.size:
                     raw.append((f"{name}.qf.{sec}", "u8", [view.size], view))
@@ -162,33 +181,43 @@ def _gguf_value(key, v):
 
 def load_gguf(path, *, raw_bf16=False):
     """Returns (tensors, metadata): dict name -> ndarray (F32/F16/BF16/...)
-    or QTensor (Q4_0, Q8_0, IQ4_NL, Q4_K), and dict key -> value."""
-    raw, meta, _ = _qforge.read_gguf(_path(path))
-    out = {}
-    for name, dtype, shape, view in raw:
+    or QTensor (ggml Q4_0, Q8_0, IQ4_NL, Q4_K blocks, and other formats
+    stored in the section convention), and dict key -> value (without
+    QForge's qf_format/qf_shape entries)."""
+    raw, meta_list, _ = _qforge.read_gguf(_path(path))
+    meta = {k: v for k, _, v in meta_list}
+    plain = {name: (dtype, shape, view) for name, dtype, shape, view in raw}
+    out, used = _assemble(path, plain, meta, ("i8", "u8"))
+    for name, (dtype, shape, view) in plain.items():
+        if name in used:
+            continue
         if dtype in _GGUF_LAYOUTS:
             out[name] = QTensor.from_sections(dtype, shape, {"codes": view})
         else:
             out[name] = _array(dtype, shape, view, raw_bf16)
-    return out, {k: v for k, _, v in meta}
+    return out, {k: v for k, v in meta.items() if k not in used}
 
 
 def save_gguf(path, tensors, metadata=None):
-    """Writes a GGUF v3 file: ndarrays (f32, f16, f64, i8..i64) and QTensors
-    in the q4_0/q8_0/iq4_nl/q4_k layouts. Metadata values: bool, int (u32,
-    or i64/u64 when out of range), float (f32), str, lists, or an explicit
-    (type, value) pair with type in u8..u64, i8..i64, f32, f64, bool, str."""
+    """Writes a GGUF v3 file: ndarrays (f32, f16, f64, i8..i64) and QTensors:
+    the q4_0/q8_0/iq4_nl/q4_k layouts as ggml block tensors, other formats
+    in QForge's section convention (I8 section tensors, string KV pairs).
+    Metadata values: bool, int (u32, or i64/u64 when out of range), float
+    (f32), str, lists, or an explicit (type, value) pair with type in
+    u8..u64, i8..i64, f32, f64, bool, str."""
     _check_names(tensors)
-    raw = []
+    raw, md = [], []
     for name, t in tensors.items():
         if isinstance(t, QTensor):
             fmt = t.format
-            if fmt not in _GGUF_LAYOUTS:
-                raise QForgeError(
-                    f"tensor '{name}': format '{fmt}' has no GGUF type "
-                    f"(GGUF holds {', '.join(_GGUF_LAYOUTS)}); use "
-                    "safetensors for other formats")
-            raw.append((name, fmt, list(t.shape), t.codes))
+            if fmt in _GGUF_LAYOUTS:
+                raw.append((name, fmt, list(t.shape), t.codes))
+                continue
+            md.append((name + ".qf_format", "str", fmt))
+            md.append((name + ".qf_shape", "str", _shape_json(t)))
+            for sec, view in t.sections.items():
+                if view.size:
+                    raw.append((f"{name}.qf.{sec}", "i8", [view.size], view))
         else:
             entry = _raw(name, t)
             if entry[1] not in ("f32", "f16", "f64", "i8", "i16", "i32",
@@ -196,7 +225,7 @@ def save_gguf(path, tensors, metadata=None):
                 raise TypeError(f"tensor '{name}': dtype {t.dtype} has no "
                                 "GGUF type")
             raw.append(entry)
-    md = [_gguf_value(k, v) for k, v in (metadata or {}).items()]
+    md += [_gguf_value(k, v) for k, v in (metadata or {}).items()]
     _qforge.write_gguf(_path(path), raw, md)
 
 

@@ -8,6 +8,7 @@
 
 #include "Compile.h"
 
+#include "qforge/Dialect/QF/IR/ExternalWeights.h"
 #include "qforge/InitAll.h"
 
 #include "mlir/IR/AsmState.h"
@@ -31,6 +32,7 @@ using namespace mlir;
 bool qforge::python::compileMLIR(const std::string &source,
                                  const std::string &bufferName,
                                  const std::string &pipeline, bool verifyEach,
+                                 const std::string &weightsDir,
                                  std::string &output,
                                  std::string &diagnostics) {
   static std::once_flag registered;
@@ -43,6 +45,8 @@ bool qforge::python::compileMLIR(const std::string &source,
   mlir::registerAllExtensions(registry);
   qforge::registerAllDialects(registry);
   MLIRContext context(registry);
+  if (!weightsDir.empty())
+    qforge::qf::ExternalWeightResolver::get(&context).setDirectory(weightsDir);
 
   llvm::raw_string_ostream diag(diagnostics);
   llvm::SourceMgr sourceMgr;

@@ -24,9 +24,13 @@ namespace qforge::python {
 /// ("builtin.module(qf-from-quant,canonicalize)") or a list of passes nested
 /// under the top-level op ("qf-from-quant,func.func(cse)"). Returns false
 /// with every diagnostic (file:line:col: error: ...) in `diagnostics`.
+/// A non-empty `weightsDir` is the directory relative #qf.external paths
+/// resolve against (default: the directory of `bufferName`, else the
+/// current directory).
 bool compileMLIR(const std::string &source, const std::string &bufferName,
                  const std::string &pipeline, bool verifyEach,
-                 std::string &output, std::string &diagnostics);
+                 const std::string &weightsDir, std::string &output,
+                 std::string &diagnostics);
 
 } // namespace qforge::python
 

@@ -714,13 +714,14 @@ void writeNpy(const std::string &path, const py::list &tensors, bool single) {
 }
 
 py::str compile(const std::string &source, const std::string &name,
-                const std::string &pipeline, bool verifyEach) {
+                const std::string &pipeline, bool verifyEach,
+                const std::string &weightsDir) {
   std::string out, diag;
   bool ok;
   {
     py::gil_scoped_release release;
-    ok = qforge::python::compileMLIR(source, name, pipeline, verifyEach, out,
-                                     diag);
+    ok = qforge::python::compileMLIR(source, name, pipeline, verifyEach,
+                                     weightsDir, out, diag);
   }
   if (!ok) {
     if (diag.empty())
@@ -851,5 +852,6 @@ PYBIND11_MODULE(_qforge, m) {
       [](const std::string &p, const py::list &t) { writeNpy(p, t, false); },
       py::arg("path"), py::arg("tensors"));
   m.def("compile", &compile, py::arg("source"), py::arg("name"),
-        py::arg("pipeline"), py::arg("verify_each") = true);
+        py::arg("pipeline"), py::arg("verify_each") = true,
+        py::arg("weights_dir") = "");
 }

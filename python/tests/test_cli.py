@@ -2,7 +2,7 @@
 # Exceptions. See LICENSE for license information.
 # SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """`python -m qforge` and `python -m qforge.plot` end to end, and the
-README example of docs/python.md."""
+Python example of README.md and docs/python.md."""
 
 import json
 import os
@@ -78,9 +78,15 @@ def test_cli_quantize_fisher_allocation(model_file, tmp_path):
 
 def test_cli_errors(model_file, tmp_path):
     src, _ = model_file
+    # Formats without a ggml type go to GGUF in QForge's section convention.
     r = run("-m", "qforge", "quantize", str(src), "-o",
             str(tmp_path / "x.gguf"), "--spec", "int4:g32:f16")
-    assert r.returncode == 1 and "no GGUF type" in r.stderr
+    assert r.returncode == 0, r.stderr
+    back, _ = qforge.load_gguf(tmp_path / "x.gguf")
+    assert back["layers.0.mlp.up"].format == "int4:g32:f16"
+    r = run("-m", "qforge", "quantize", str(src), "-o",
+            str(tmp_path / "x.npz"), "--spec", "int4:g32:f16")
+    assert r.returncode == 1 and ".npz cannot hold QTensors" in r.stderr
     r = run("-m", "qforge", "quantize", str(src), "-o",
             str(tmp_path / "x.gguf"), "--spec", "int99")
     assert r.returncode == 1 and "invalid format spec" in r.stderr
@@ -135,11 +141,17 @@ def test_plot_commands(tmp_path, model_file):
     assert r.returncode == 1 and "invalid format spec" in r.stderr
 
 
-def test_readme_example(tmp_path):
+@pytest.mark.parametrize("doc", ["README.md", os.path.join("docs",
+                                                          "python.md")])
+def test_readme_example(tmp_path, doc):
+    # The ten-line example of README.md (and of docs/python.md), executed
+    # exactly as written: it writes a small safetensors file from a torch
+    # model, estimates the Fisher, allocates bits and writes a GGUF.
     pytest.importorskip("torch")
-    with open(os.path.join(ROOT, "docs", "python.md"), encoding="utf-8") as f:
-        code = re.search(r"```python\n(.*?)```", f.read(), re.S).group(1)
-    assert len(code.strip().splitlines()) <= 11
+    with open(os.path.join(ROOT, doc), encoding="utf-8") as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    code = next(b for b in blocks if "save_gguf" in b)
+    assert len(code.strip().splitlines()) <= 10
     r = run("-c", code, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     back, _ = qforge.load_gguf(tmp_path / "model.gguf")

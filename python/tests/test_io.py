@@ -97,11 +97,33 @@ def test_gguf_round_trip_bit_identical_blocks(tmp_path, rng):
     assert (magic, version, n_tensors, n_kv) == (b"GGUF", 3, 6, 7)
 
 
-def test_gguf_rejects_formats_without_ggml_type(tmp_path, rng):
-    q = qforge.quantize(rng.standard_normal((2, 64)).astype(np.float32),
-                        "int4:g32:f16")
-    with pytest.raises(qforge.QForgeError, match="no GGUF type"):
-        qforge.save_gguf(tmp_path / "x.gguf", {"w": q})
+def test_gguf_formats_without_ggml_type_use_section_convention(tmp_path,
+                                                               rng):
+    # Formats with no ggml type: I8 section tensors + string KV pairs, the
+    # convention the C++ QuantizedWeightWriter writes; read back as QTensors.
+    w = rng.standard_normal((2, 64)).astype(np.float32)
+    q = qforge.quantize(w, "int4:g32:f16:outliers=2^-6")
+    g = tmp_path / "x.gguf"
+    qforge.save_gguf(g, {"w": q, "b": qforge.quantize(w, "q8_0"),
+                         "f": w[0].copy()}, {"general.name": "t"})
+    raw, meta, _ = qforge._qforge.read_gguf(str(g))
+    kinds = {name: (dtype, shape) for name, dtype, shape, _ in raw}
+    assert kinds["b"] == ("q8_0", [2, 64])
+    assert kinds["w.qf.codes"] == ("i8", [64])
+    assert "w" not in kinds
+    kv = {k: (t, v) for k, t, v in meta}
+    assert kv["w.qf_format"] == ("str", q.format)
+    assert kv["w.qf_shape"] == ("str", "[2,64]")
+    back, md = qforge.load_gguf(g)
+    assert md == {"general.name": "t"}
+    assert set(back) == {"w", "b", "f"}
+    assert back["w"].format == q.format and back["w"].shape == q.shape
+    for k, v in q.sections.items():
+        assert bytes(back["w"].sections[k]) == bytes(v)
+    assert np.array_equal(back["w"].dequantize(), q.dequantize())
+
+
+def test_gguf_rejects_bad_input(tmp_path, rng):
     with pytest.raises(TypeError, match="no GGUF type"):
         qforge.save_gguf(tmp_path / "x.gguf", {"w": np.zeros(4, np.uint32)})
     with pytest.raises(TypeError, match="unsupported value type"):

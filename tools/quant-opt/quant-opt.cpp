@@ -7,10 +7,12 @@
 //===----------------------------------------------------------------------===//
 //
 // mlir-opt with every upstream dialect, extension and pass, plus QForge's qf
-// dialect, passes and pipelines.
+// dialect, passes and pipelines, and --qf-weights-dir (the directory that
+// relative #qf.external paths resolve against).
 //
 //===----------------------------------------------------------------------===//
 
+#include "qforge/Dialect/QF/IR/ExternalWeights.h"
 #include "qforge/InitAll.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -19,6 +21,14 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/CommandLine.h"
+
+static llvm::cl::opt<std::string> weightsDir(
+    "qf-weights-dir",
+    llvm::cl::desc("Directory that relative #qf.external paths (and "
+                   "qf-quantize-weights output-file) resolve against; "
+                   "default: the directory of the input file"),
+    llvm::cl::value_desc("directory"), llvm::cl::init(""));
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
@@ -30,6 +40,11 @@ int main(int argc, char **argv) {
   // gpu-module-to-binary and the NVPTX pipeline translate to LLVM IR.
   mlir::registerAllToLLVMIRTranslations(registry);
   qforge::registerAllDialects(registry);
+  // Read when the qf dialect is loaded, after the command line is parsed.
+  registry.addExtension(+[](mlir::MLIRContext *, qforge::qf::QFDialect *qf) {
+    if (!weightsDir.empty())
+      qf->getExternalWeights().setDirectory(weightsDir);
+  });
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "QForge optimizer driver: quantized weight formats and "

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qforge/IO/Weights.h"
+#include "qforge/IO/GGUF.h"
 #include "qforge/IO/Npy.h"
 #include "qforge/IO/SafeTensors.h"
 
@@ -65,15 +66,32 @@ TEST(Weights, QuantizedSafetensorsAndGGUFRoundTrip) {
   expectSame(a, back);
   ASSERT_TRUE(readQuantized(st, "b", back).ok());
   expectSame(b, back);
-  // GGUF holds only the GGUF layouts.
+  // GGUF: q4_k as the ggml block type, the other format in the QForge
+  // section convention (I8 tensors + string KV pairs).
   Status g = w.write(gg);
-  EXPECT_NE(g.message().find("has no GGUF type"), std::string::npos);
-  QuantizedWeightWriter w2;
-  ASSERT_TRUE(w2.addQuantized("b", b).ok());
-  ASSERT_TRUE(w2.write(gg).ok());
+  ASSERT_TRUE(g.ok()) << g.message();
+  {
+    GGUFFile f;
+    ASSERT_TRUE(GGUFFile::open(gg, f).ok());
+    ASSERT_NE(f.find("b"), nullptr);
+    EXPECT_EQ(f.find("b")->dtype, DType::Q4_K);
+    EXPECT_EQ(f.find("b")->shape, (std::vector<int64_t>{4, 256}));
+    EXPECT_EQ(f.find("a"), nullptr);
+    ASSERT_NE(f.find("a.qf.codes"), nullptr);
+    EXPECT_EQ(f.find("a.qf.codes")->dtype, DType::I8);
+    ASSERT_NE(f.findMetadata("a.qf_format"), nullptr);
+    EXPECT_EQ(f.findMetadata("a.qf_format")->s, a.format.str());
+    EXPECT_EQ(f.findMetadata("a.qf_shape")->s, "[4,256]");
+  }
+  ASSERT_TRUE(readQuantized(gg, "a", back).ok());
+  expectSame(a, back);
   ASSERT_TRUE(readQuantized(gg, "b", back).ok());
   expectSame(b, back);
-  EXPECT_NE(readQuantized(st, "f", back).message().find("no quantized"),
+  EXPECT_NE(readQuantized(st, "f", back).message().find("is not quantized"),
+            std::string::npos);
+  EXPECT_NE(readQuantized(gg, "f", back).message().find("is not quantized"),
+            std::string::npos);
+  EXPECT_NE(readQuantized(st, "zz", back).message().find("no quantized"),
             std::string::npos);
 
   // Lazy, cached resolution of (file, key) references.
@@ -129,5 +147,82 @@ TEST(Weights, NpzLookupAndCorruptQuantizedMetadata) {
   EXPECT_NE(readQuantized(st, "w", q).message().find("bad dimension"),
             std::string::npos);
   ::unlink(st.c_str());
+}
+// lookupQuantized resolves sections in place and checks them against the
+// format stored in the file.
+TEST(Weights, LookupQuantizedInPlaceAndSectionChecks) {
+  auto x = data(2 * 64);
+  num::QuantizedTensor a = quantize(x, {2, 64}, "int4:g32:f16");
+  std::string st = ::testing::TempDir() + "/qf_lookup_q.safetensors";
+  QuantizedWeightWriter w;
+  ASSERT_TRUE(w.addQuantized("a", a).ok());
+  ASSERT_TRUE(w.write(st).ok());
+  WeightStore store;
+  ExternalQuantized e;
+  Status s = store.lookupQuantized(st, "a", e);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(e.format, a.format);
+  EXPECT_EQ(e.shape, a.shape);
+  for (unsigned i = 0; i < num::kNumSections; ++i) {
+    ASSERT_EQ(e.nbytes[i], a.sections[i].size()) << i;
+    if (e.nbytes[i]) {
+      EXPECT_EQ(0, std::memcmp(e.data[i], a.sections[i].data(), e.nbytes[i]));
+    }
+  }
+  EXPECT_NE(e.owner, nullptr);
+
+  // A scales section of the wrong size, a missing section, an extra one.
+  uint8_t bytes[64] = {0};
+  auto expectError = [&](std::vector<TensorView> views, const char *what) {
+    ASSERT_TRUE(writeSafeTensors(
+                    st, views,
+                    {{"a.qf_format", "int4:g32:f16"}, {"a.qf_shape", "[2,64]"}})
+                    .ok());
+    Status r = store.lookupQuantized(st, "a", e);
+    EXPECT_NE(r.message().find(what), std::string::npos) << r.message();
+  };
+  expectError({{"a.qf.codes", DType::U8, {64}, bytes, 64},
+               {"a.qf.scales", DType::U8, {6}, bytes, 6}},
+              "section 'scales' has 6 bytes but format 'int4:g32:f16' needs 8");
+  expectError({{"a.qf.codes", DType::U8, {64}, bytes, 64}},
+              "missing section 'scales'");
+  expectError({{"a.qf.codes", DType::U8, {64}, bytes, 64},
+               {"a.qf.scales", DType::U8, {8}, bytes, 8},
+               {"a.qf.outliers", DType::U8, {8}, bytes, 8}},
+              "unexpected section 'outliers'");
+  expectError({{"a.qf.codes", DType::F32, {16}, bytes, 64},
+               {"a.qf.scales", DType::U8, {8}, bytes, 8}},
+              "must be U8");
+  ::unlink(st.c_str());
+}
+
+// A file replaced on disk is mapped again; data resolved from the old
+// mapping stays readable through its owner.
+TEST(Weights, ReplacedFileIsMappedAgain) {
+  float v1[4] = {1, 2, 3, 4}, v2[4] = {5, 6, 7, 8};
+  std::string st = ::testing::TempDir() + "/qf_replaced.safetensors";
+  auto write = [&](const float *v) {
+    ASSERT_TRUE(
+        writeSafeTensors(
+            st,
+            {{"w", DType::F32, {4}, reinterpret_cast<const uint8_t *>(v), 16}},
+            {})
+            .ok());
+  };
+  write(v1);
+  WeightStore store;
+  ExternalTensor t1, t2;
+  ASSERT_TRUE(store.lookup(st, "w", t1).ok());
+  ASSERT_TRUE(store.lookup(st, "w", t2).ok());
+  EXPECT_EQ(store.numOpenFiles(), 1u);
+  EXPECT_EQ(t1.data, t2.data);
+  write(v2); // a new inode (written to a temporary file and renamed)
+  ASSERT_TRUE(store.lookup(st, "w", t2).ok());
+  EXPECT_EQ(store.numOpenFiles(), 2u);
+  EXPECT_EQ(0, std::memcmp(t2.data, v2, 16));
+  EXPECT_EQ(0, std::memcmp(t1.data, v1, 16)); // old mapping still alive
+  ::unlink(st.c_str());
+  EXPECT_NE(store.lookup(st, "w", t2).message().find("cannot open"),
+            std::string::npos);
 }
 } // namespace

@@ -100,8 +100,10 @@ struct TensorView {
   uint64_t nbytes = 0;
 };
 
-/// Writes `bytes` to `path` atomically enough for tools: write to the
-/// file, report errors with the path.
+/// Writes `bytes` to `path`, reporting errors with the path. A regular file
+/// is replaced atomically (a temporary file in the same directory renamed
+/// over it), so that memory mappings of the old file stay valid; other
+/// files (devices, pipes) are written in place.
 Status writeFile(const std::string &path, const std::vector<uint8_t> &bytes);
 
 /// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code

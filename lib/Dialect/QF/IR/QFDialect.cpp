@@ -8,6 +8,7 @@
 
 #include "qforge/Dialect/QF/IR/QF.h"
 
+#include "qforge/Dialect/QF/IR/ExternalWeights.h"
 #include "qforge/Numerics/Quantizer.h"
 
 #include "mlir/IR/Builders.h"
@@ -23,6 +24,7 @@ using namespace qforge::qf;
 #include "qforge/Dialect/QF/IR/QFDialect.cpp.inc"
 
 void QFDialect::initialize() {
+  externalWeights = std::make_unique<ExternalWeightResolver>();
   addAttributes<
 #define GET_ATTRDEF_LIST
 #include "qforge/Dialect/QF/IR/QFAttrs.cpp.inc"
@@ -108,6 +110,71 @@ double FormatAttr::getBitsPerWeight(ArrayRef<int64_t> shape) const {
 
 uint64_t FormatAttr::getStorageBytes(ArrayRef<int64_t> shape) const {
   return num::storageBytes(getFormat(), toVector(shape));
+}
+
+//===----------------------------------------------------------------------===//
+// ExternalAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult ExternalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   StringRef path, StringRef key, Type type) {
+  if (path.empty())
+    return emitError() << "#qf.external needs a file path";
+  auto tensor = llvm::dyn_cast_or_null<RankedTensorType>(type);
+  if (!llvm::isa_and_nonnull<QuantizedTensorType>(type) &&
+      !(tensor && tensor.hasStaticShape() &&
+        llvm::isa<FloatType>(tensor.getElementType())))
+    return emitError() << "#qf.external needs the type of the value it "
+                          "stands for, a statically shaped float tensor or "
+                          "a !qf.tensor (#qf.external<\"file\", \"key\"> : "
+                          "tensor<...>), got "
+                       << type;
+  io::WeightFileKind kind;
+  if (num::Status s = io::weightFileKind(path.str(), kind); !s)
+    return emitError() << "#qf.external: " << s.message();
+  if (kind == io::WeightFileKind::Npy && !key.empty())
+    return emitError() << "#qf.external: a .npy file holds one array; "
+                          "its key must be omitted, got '"
+                       << key << "'";
+  if (kind != io::WeightFileKind::Npy && key.empty())
+    return emitError() << "#qf.external: '" << path
+                       << "' holds named tensors; a key is needed";
+  return success();
+}
+
+/// The storage of qf.constant after its attribute dictionary: either an
+/// external reference, whose type is the result type
+/// (`#qf.external<"w.gguf", "fc"> : !qf.tensor<...>`), or `: type` for
+/// inline sections.
+static ParseResult parseConstantStorage(OpAsmParser &parser,
+                                        ExternalAttr &external,
+                                        Type &resultType) {
+  SMLoc loc = parser.getCurrentLocation();
+  Attribute attr;
+  OptionalParseResult r = parser.parseOptionalAttribute(attr);
+  if (r.has_value()) {
+    if (failed(*r))
+      return failure();
+    external = llvm::dyn_cast<ExternalAttr>(attr);
+    if (!external)
+      return parser.emitError(loc, "expected a #qf.external attribute or "
+                                   "':' and a quantized tensor type, got ")
+             << attr;
+    resultType = external.getType();
+    return success();
+  }
+  return failure(parser.parseColon() || parser.parseType(resultType));
+}
+
+static void printConstantStorage(OpAsmPrinter &printer, Operation *,
+                                 ExternalAttr external, Type resultType) {
+  // The verifier guarantees external.getType() == resultType.
+  if (external) {
+    printer.printAttribute(external);
+    return;
+  }
+  printer << ": ";
+  printer.printType(resultType);
 }
 
 //===----------------------------------------------------------------------===//
@@ -272,11 +339,17 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor) {
   if (qType.getNumElements() > kMaxFoldElements)
     return {};
   num::QuantizedTensor q;
-  q.format = qType.getFormat().getFormat();
-  q.shape = toVector(qType.getShape());
-  for (unsigned i = 0; i < num::kNumSections; ++i)
-    if (!cst.readSection(static_cast<num::Section>(i), q.sections[i]))
-      return {}; // data not available (e.g. an elided blob)
+  std::string error;
+  if (failed(cst.readData(q, error))) {
+    // An elided blob is silently not folded. An external reference that
+    // cannot be read is reported once (the folder runs many times); the
+    // passes that need the data fail on it with an error.
+    if (ExternalAttr ref = cst.getExternalAttr())
+      if (ExternalWeightResolver::get(getContext()).firstFailure(ref))
+        cst.emitWarning("qf.dequantize not folded: cannot read ")
+            << ref << ": " << error;
+    return {};
+  }
   std::vector<float> values(qType.getNumElements());
   if (!num::dequantize(q, values.data(), /*threads=*/1))
     return {};
@@ -315,6 +388,8 @@ ElementsAttr ConstantOp::getSection(num::Section section) {
 bool ConstantOp::readSection(num::Section section,
                              std::vector<uint8_t> &bytes) {
   bytes.clear();
+  if (getExternalAttr())
+    return false;
   ElementsAttr attr = getSection(section);
   if (!attr)
     return true;
@@ -335,8 +410,84 @@ bool ConstantOp::readSection(num::Section section,
   return false;
 }
 
+LogicalResult ConstantOp::readData(num::QuantizedTensor &out,
+                                   std::string &error) {
+  auto qType = llvm::cast<QuantizedTensorType>(getResult().getType());
+  if (ExternalAttr ref = getExternalAttr()) {
+    io::ExternalQuantized ext;
+    if (failed(ExternalWeightResolver::get(getContext())
+                   .lookupQuantized(ref, *this, qType, ext, error)))
+      return failure();
+    ext.copyTo(out);
+    return success();
+  }
+  out = num::QuantizedTensor();
+  out.format = qType.getFormat().getFormat();
+  out.shape = toVector(qType.getShape());
+  for (unsigned i = 0; i < num::kNumSections; ++i) {
+    auto section = static_cast<num::Section>(i);
+    if (!readSection(section, out.sections[i])) {
+      error = "the data of section '" + getSectionAttrName(section).str() +
+              "' is not available (elided blob)";
+      return failure();
+    }
+  }
+  return success();
+}
+
+LogicalResult ConstantOp::getSectionAttrs(SmallVectorImpl<ElementsAttr> &out,
+                                          std::string &error) {
+  out.assign(num::kNumSections, ElementsAttr());
+  ExternalAttr ref = getExternalAttr();
+  if (!ref) {
+    for (unsigned i = 0; i < num::kNumSections; ++i)
+      out[i] = getSection(static_cast<num::Section>(i));
+    return success();
+  }
+  auto qType = llvm::cast<QuantizedTensorType>(getResult().getType());
+  io::ExternalQuantized ext;
+  if (failed(ExternalWeightResolver::get(getContext())
+                 .lookupQuantized(ref, *this, qType, ext, error)))
+    return failure();
+  std::string name = ref.getKey().str();
+  if (auto n = (*this)->getAttrOfType<StringAttr>("qf.name"))
+    name = n.str();
+  auto i8 = IntegerType::get(getContext(), 8);
+  for (unsigned i = 0; i < num::kNumSections; ++i) {
+    if (!ext.data[i])
+      continue;
+    auto section = static_cast<num::Section>(i);
+    auto type =
+        RankedTensorType::get({static_cast<int64_t>(ext.nbytes[i])}, i8);
+    out[i] = makeExternalResourceAttr(
+        type, name + "." + getSectionAttrName(section).str(), ext.data[i],
+        ext.nbytes[i], ext.owner, /*alignment=*/1);
+  }
+  return success();
+}
+
 LogicalResult ConstantOp::verify() {
   auto qType = llvm::cast<QuantizedTensorType>(getResult().getType());
+  if (ExternalAttr ref = getExternalAttr()) {
+    // The file is not opened here: its contents are checked when a pass
+    // needs them.
+    if (ref.getType() != qType)
+      return emitOpError("external reference of type ")
+             << ref.getType() << " does not match the result type " << qType;
+    for (unsigned i = 0; i < num::kNumSections; ++i)
+      if (getSection(static_cast<num::Section>(i)))
+        return emitOpError("has external storage and an inline '")
+               << getSectionAttrName(static_cast<num::Section>(i))
+               << "' section: use one or the other";
+    io::WeightFileKind kind;
+    if (num::Status s = io::weightFileKind(ref.getPath().str(), kind);
+        !s || (kind != io::WeightFileKind::SafeTensors &&
+               kind != io::WeightFileKind::GGUF))
+      return emitOpError("external quantized storage must be a .safetensors "
+                         "or .gguf file written by QForge, got '")
+             << ref.getPath() << "'";
+    return success();
+  }
   num::FormatSpec f = qType.getFormat().getFormat();
   auto expected = num::sectionBytes(f, toVector(qType.getShape()));
   for (unsigned i = 0; i < num::kNumSections; ++i) {
@@ -376,6 +527,28 @@ LogicalResult ConstantOp::verify() {
     }
   }
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ExternalConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ExternalConstantOp::resolve(io::ExternalTensor &out,
+                                          std::string &error) {
+  return ExternalWeightResolver::get(getContext())
+      .lookupTensor(getValue(), *this, getType(), out, error);
+}
+
+ElementsAttr ExternalConstantOp::materialize(std::string &error) {
+  io::ExternalTensor t;
+  if (failed(resolve(t, error)))
+    return {};
+  std::string name = getValue().getKey().str();
+  if (auto n = (*this)->getAttrOfType<StringAttr>("qf.name"))
+    name = n.str();
+  size_t align = io::dtypeSize(t.dtype);
+  return makeExternalResourceAttr(getType(), name, t.data, t.nbytes, t.owner,
+                                  align);
 }
 
 //===----------------------------------------------------------------------===//

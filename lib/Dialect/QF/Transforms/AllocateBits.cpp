@@ -36,7 +36,7 @@ namespace num = qforge::num;
 
 namespace {
 struct Weight {
-  arith::ConstantOp op;
+  Operation *op = nullptr;
   std::string name;
   std::vector<int64_t> shape;
   int64_t numel = 0;
@@ -44,6 +44,7 @@ struct Weight {
   double variance = 0;
   const float *data = nullptr;
   std::vector<float> storage;
+  std::shared_ptr<const void> owner; ///< keeps an external file mapped
   std::vector<int> valid; ///< candidate indices that can encode the shape
 };
 
@@ -94,8 +95,8 @@ struct AllocateBits
     nameWeights(module);
     std::vector<Weight> free;
     double fixedBits = 0, totalParams = 0;
-    for (arith::ConstantOp op : collectWeights(module)) {
-      auto type = llvm::cast<RankedTensorType>(op.getType());
+    for (Operation *op : collectWeights(module)) {
+      RankedTensorType type = weightType(op);
       std::vector<int64_t> shape = toVector(type.getShape());
       if (auto f = op->getAttrOfType<FormatAttr>(kFormatAttr)) {
         fixedBits +=
@@ -113,15 +114,21 @@ struct AllocateBits
         if (formats[k].verifyShape(shape).ok())
           w.valid.push_back(static_cast<int>(k));
       if (w.valid.empty()) {
-        op.emitWarning("qf-allocate-bits: no candidate format can encode "
-                       "weight '")
+        op->emitWarning("qf-allocate-bits: no candidate format can encode "
+                        "weight '")
             << w.name << "' of shape [" << type.getShape()
             << "]; it stays in floating point (outside the budget)";
         continue;
       }
-      w.data = weightData(op, w.storage);
+      std::string error;
+      w.data = weightData(op, w.storage, w.owner, error);
+      if (!error.empty()) {
+        op->emitError("qf-allocate-bits: cannot read weight '")
+            << w.name << "': " << error;
+        return signalPassFailure();
+      }
       if (!w.data) {
-        op.emitRemark("qf-allocate-bits: the data of weight '")
+        op->emitRemark("qf-allocate-bits: the data of weight '")
             << w.name << "' is not available (elided or unsupported "
             << "element type); left untouched";
         continue;

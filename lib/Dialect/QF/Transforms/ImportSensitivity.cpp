@@ -82,7 +82,7 @@ struct ImportSensitivity
     }
 
     Builder b(ctx);
-    for (arith::ConstantOp op : collectWeights(module)) {
+    for (Operation *op : collectWeights(module)) {
       std::string name = weightName(op);
       const llvm::json::Object *entry =
           tensors ? tensors->getObject(name) : nullptr;
@@ -90,7 +90,7 @@ struct ImportSensitivity
         if (op->hasAttr(kFisherAttr))
           continue;
         if (haveFile)
-          op.emitWarning("qf-import-sensitivity: no sensitivity for weight '")
+          op->emitWarning("qf-import-sensitivity: no sensitivity for weight '")
               << name << "' in '" << file.getValue()
               << "'; using the default F = " << defaultFisher.getValue();
         op->setAttr(kFisherAttr, b.getF64FloatAttr(defaultFisher));
@@ -98,19 +98,19 @@ struct ImportSensitivity
       }
       std::optional<double> fisher = entry->getNumber("fisher");
       if (!fisher || !(*fisher >= 0) || !std::isfinite(*fisher)) {
-        op.emitError("qf-import-sensitivity: weight '")
+        op->emitError("qf-import-sensitivity: weight '")
             << name << "' in '" << file.getValue()
             << "' needs a finite non-negative number \"fisher\"";
         return signalPassFailure();
       }
       op->setAttr(kFisherAttr, b.getF64FloatAttr(*fisher));
       if (const llvm::json::Array *act = entry->getArray("act_sq")) {
-        auto type = llvm::cast<RankedTensorType>(op.getType());
+        RankedTensorType type = weightType(op);
         std::vector<float> values;
         for (const llvm::json::Value &v : *act) {
           std::optional<double> d = v.getAsNumber();
           if (!d || !(*d >= 0)) {
-            op.emitError("qf-import-sensitivity: \"act_sq\" of '")
+            op->emitError("qf-import-sensitivity: \"act_sq\" of '")
                 << name << "' must hold non-negative numbers";
             return signalPassFailure();
           }
@@ -118,7 +118,7 @@ struct ImportSensitivity
         }
         int64_t last = type.getShape().back();
         if (static_cast<int64_t>(values.size()) != last) {
-          op.emitError("qf-import-sensitivity: \"act_sq\" of '")
+          op->emitError("qf-import-sensitivity: \"act_sq\" of '")
               << name << "' has " << values.size()
               << " values but the last dimension is " << last;
           return signalPassFailure();

@@ -88,23 +88,23 @@ struct ModCapGroup : public qforge::qf::impl::QFModCapGroupBase<ModCapGroup> {
       return signalPassFailure();
     }
     nameWeights(module);
-    std::vector<arith::ConstantOp> weights = collectWeights(module);
+    std::vector<Operation *> weights = collectWeights(module);
 
     // Program order of every op; a weight's position on the data path is
     // that of its first consumer (its own if it has none).
     llvm::DenseMap<Operation *, int64_t> walkOrder;
     int64_t counter = 0;
     module.walk([&](Operation *op) { walkOrder[op] = counter++; });
-    auto firstUser = [&](arith::ConstantOp w) -> Operation * {
+    auto firstUser = [&](Operation *w) -> Operation * {
       Operation *user = nullptr;
       for (Operation *u : w->getUsers())
         if (!user || walkOrder.lookup(u) < walkOrder.lookup(user))
           user = u;
       return user;
     };
-    auto position = [&](arith::ConstantOp w) {
+    auto position = [&](Operation *w) {
       Operation *u = firstUser(w);
-      return walkOrder.lookup(u ? u : w.getOperation());
+      return walkOrder.lookup(u ? u : w);
     };
     // Fallback modules are named op<N>, N the rank of the consuming op in
     // program order among the consumers of unnamed-module weights.
@@ -148,7 +148,7 @@ struct ModCapGroup : public qforge::qf::impl::QFModCapGroupBase<ModCapGroup> {
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       return modulePos[moduleOf[a]] < modulePos[moduleOf[b]];
     });
-    llvm::MapVector<std::string, std::vector<arith::ConstantOp>,
+    llvm::MapVector<std::string, std::vector<Operation *>,
                     std::map<std::string, unsigned>>
         modules;
     for (size_t i : order)
@@ -158,9 +158,9 @@ struct ModCapGroup : public qforge::qf::impl::QFModCapGroupBase<ModCapGroup> {
     for (auto &[name, ws] : modules) {
       qforge::num::ModCapModule mod;
       mod.name = name;
-      for (arith::ConstantOp w : ws) {
+      for (Operation *w : ws) {
         qforge::num::ModCapLayer l;
-        auto type = llvm::cast<RankedTensorType>(w.getType());
+        RankedTensorType type = weightType(w);
         l.params = type.getNumElements();
         l.bits = defaultBits;
         if (auto f = w->getAttrOfType<FormatAttr>(kFormatAttr))
@@ -185,7 +185,7 @@ struct ModCapGroup : public qforge::qf::impl::QFModCapGroupBase<ModCapGroup> {
     size_t i = 0;
     for (auto &[name, ws] : modules) {
       int u = r.unit[i++];
-      for (arith::ConstantOp w : ws) {
+      for (Operation *w : ws) {
         w->setAttr(kModuleAttr, StringAttr::get(ctx, name));
         if (unitSize[u] > 1)
           w->setAttr(kGroupAttr,

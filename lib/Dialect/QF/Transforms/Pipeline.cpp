@@ -60,6 +60,11 @@ struct QuantizePipelineOptions
   Option<bool> table{*this, "table",
                      llvm::cl::desc("Print the report table on stderr"),
                      llvm::cl::init(false)};
+  Option<std::string> outputFile{
+      *this, "output-file",
+      llvm::cl::desc("Write the packed weights to this .safetensors or "
+                     ".gguf file (qf-quantize-weights output-file)"),
+      llvm::cl::init("")};
 };
 } // namespace
 
@@ -112,6 +117,7 @@ void qforge::qf::registerQFQuantizePipeline() {
         qw.method = o.quantizeMethod;
         qw.threads = o.threads;
         qw.progress = o.progress;
+        qw.outputFile = o.outputFile;
         pm.addPass(createQFQuantizeWeights(qw));
         pm.addPass(createQFFuseDequantMatmul());
         if (!o.report.empty() || o.table) {

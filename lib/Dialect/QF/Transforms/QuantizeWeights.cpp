@@ -8,18 +8,27 @@
 //
 // Quantizes every weight that has a qf.format with qforge::num::quantize
 // (in parallel over tensors; bit-identical for any thread count) and
-// replaces it by qf.constant + qf.dequantize.
+// replaces it by qf.constant + qf.dequantize. The packed sections are
+// embedded as dense_resource blobs, or written with
+// qforge::io::QuantizedWeightWriter to `output-file` (safetensors or GGUF)
+// that the qf.constants then reference with #qf.external.
 //
 //===----------------------------------------------------------------------===//
 
 #include "WeightUtils.h"
 
+#include "qforge/Dialect/QF/IR/ExternalWeights.h"
 #include "qforge/Dialect/QF/Transforms/Passes.h"
+#include "qforge/IO/Weights.h"
 #include "qforge/Numerics/Metrics.h"
 #include "qforge/Numerics/Quantizer.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 
 #include <atomic>
@@ -45,7 +54,7 @@ static std::string blobKey(StringRef name, StringRef section) {
 
 namespace {
 struct Task {
-  arith::ConstantOp op;
+  Operation *op = nullptr;
   std::string name;
   num::FormatSpec format;
   std::vector<int64_t> shape;
@@ -55,11 +64,50 @@ struct Task {
   num::QuantizedTensor result;
   double mse = 0, sqnr = 0, sse = 0;
   std::string error;
+  bool readError = false; ///< the weight's data could not be read
 };
+
+/// Normalised spelling of a path, for comparisons.
+static std::string normalizedPath(StringRef path) {
+  llvm::SmallString<256> p(path);
+  (void)llvm::sys::fs::make_absolute(p);
+  llvm::sys::path::remove_dots(p, /*remove_dot_dot=*/true);
+  return p.str().str();
+}
 
 struct QuantizeWeights
     : public qforge::qf::impl::QFQuantizeWeightsBase<QuantizeWeights> {
   using Base::Base;
+
+  /// The output file replaces the whole file: no reference that stays in
+  /// the IR (a weight this run does not replace, a constant written by an
+  /// earlier run) may point to it.
+  LogicalResult checkOutputNotReferenced(const std::vector<Task> &tasks) {
+    ModuleOp module = getOperation();
+    ExternalWeightResolver &resolver =
+        ExternalWeightResolver::get(module.getContext());
+    std::string out = normalizedPath(resolver.resolvePath(outputFile, module));
+    llvm::DenseSet<Operation *> replaced;
+    for (const Task &t : tasks)
+      replaced.insert(t.op);
+    WalkResult r = module.walk([&](Operation *op) {
+      ExternalAttr ref;
+      if (auto c = llvm::dyn_cast<ConstantOp>(op))
+        ref = c.getExternalAttr();
+      else if (auto e = llvm::dyn_cast<ExternalConstantOp>(op))
+        ref = e.getValue();
+      if (!ref || replaced.contains(op))
+        return WalkResult::advance();
+      std::string in = resolver.resolvePath(ref.getPath(), op);
+      if (normalizedPath(in) != out && !llvm::sys::fs::equivalent(in, out))
+        return WalkResult::advance();
+      op->emitError("qf-quantize-weights: output-file '")
+          << outputFile.getValue() << "' would replace '" << in
+          << "', which this op still references";
+      return WalkResult::interrupt();
+    });
+    return failure(r.wasInterrupted());
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -70,9 +118,19 @@ struct QuantizeWeights
           << method.getValue() << "' (expected rtn, search, asq or kashin)";
       return signalPassFailure();
     }
+    if (!outputFile.empty()) {
+      qforge::io::WeightFileKind kind;
+      if (!qforge::io::weightFileKind(outputFile, kind).ok() ||
+          (kind != qforge::io::WeightFileKind::SafeTensors &&
+           kind != qforge::io::WeightFileKind::GGUF)) {
+        emitError(module.getLoc(), "qf-quantize-weights: output-file '")
+            << outputFile.getValue() << "' must end in .safetensors or .gguf";
+        return signalPassFailure();
+      }
+    }
     nameWeights(module);
     std::vector<Task> tasks;
-    for (arith::ConstantOp op : collectWeights(module)) {
+    for (Operation *op : collectWeights(module)) {
       auto fattr = op->getAttrOfType<FormatAttr>(kFormatAttr);
       if (!fattr)
         continue;
@@ -80,17 +138,17 @@ struct QuantizeWeights
       t.op = op;
       t.name = weightName(op);
       t.format = fattr.getFormat();
-      auto type = llvm::cast<RankedTensorType>(op.getType());
+      RankedTensorType type = weightType(op);
       t.shape = toVector(type.getShape());
       t.numel = type.getNumElements();
       if (num::Status s = applyQuantizeMethod(method, t.format); !s.ok()) {
-        op.emitError("qf-quantize-weights: method '")
+        op->emitError("qf-quantize-weights: method '")
             << method.getValue() << "' cannot use format '" << fattr.getSpec()
             << "' of weight '" << t.name << "': " << s.message();
         return signalPassFailure();
       }
       if (num::Status s = t.format.verifyShape(t.shape); !s.ok()) {
-        op.emitError("qf-quantize-weights: format '")
+        op->emitError("qf-quantize-weights: format '")
             << t.format.str() << "' cannot encode weight '" << t.name
             << "' of shape [" << type.getShape() << "]: " << s.message();
         return signalPassFailure();
@@ -106,6 +164,8 @@ struct QuantizeWeights
     }
     if (tasks.empty())
       return;
+    if (!outputFile.empty() && failed(checkOutputNotReferenced(tasks)))
+      return signalPassFailure();
 
     // Progress on stderr: requested, or stderr is a terminal.
     bool showProgress =
@@ -128,10 +188,13 @@ struct QuantizeWeights
           for (int64_t i = b; i < e; ++i) {
             Task &t = tasks[i];
             std::vector<float> storage;
-            const float *data = weightData(t.op, storage);
+            std::shared_ptr<const void> owner;
+            const float *data = weightData(t.op, storage, owner, t.error);
             if (!data) {
-              t.error = "its data is not available (elided blob or "
-                        "unsupported element type)";
+              t.readError = true;
+              if (t.error.empty())
+                t.error = "its data is not available (elided blob or "
+                          "unsupported element type)";
               continue;
             }
             num::QuantizeOptions opts;
@@ -177,22 +240,54 @@ struct QuantizeWeights
         ++resourceUses[r.getRawHandle().getKey()];
     });
 
-    Type i8 = IntegerType::get(ctx, 8);
     bool failed = false;
     for (Task &t : tasks) {
-      if (!t.error.empty()) {
-        t.op.emitError("qf-quantize-weights: cannot quantize weight '")
-            << t.name << "' as '" << t.format.str() << "': " << t.error;
-        failed = true;
+      if (t.error.empty())
         continue;
+      if (t.readError)
+        t.op->emitError("qf-quantize-weights: cannot read weight '")
+            << t.name << "': " << t.error;
+      else
+        t.op->emitError("qf-quantize-weights: cannot quantize weight '")
+            << t.name << "' as '" << t.format.str() << "': " << t.error;
+      failed = true;
+    }
+    // With output-file, every tensor goes to one file (nothing is written
+    // when a tensor failed).
+    if (!outputFile.empty()) {
+      if (failed)
+        return signalPassFailure();
+      qforge::io::QuantizedWeightWriter writer;
+      for (Task &t : tasks)
+        if (num::Status s = writer.addQuantized(t.name, t.result); !s.ok()) {
+          t.op->emitError("qf-quantize-weights: ") << s.message();
+          return signalPassFailure();
+        }
+      std::string path =
+          ExternalWeightResolver::get(ctx).resolvePath(outputFile, module);
+      if (num::Status s = writer.write(path); !s.ok()) {
+        // Located at the module, without printing it (it may be large).
+        emitError(module.getLoc(),
+                  "qf-quantize-weights: cannot write output-file '")
+            << path << "': " << s.message();
+        return signalPassFailure();
       }
+    }
+
+    Type i8 = IntegerType::get(ctx, 8);
+    for (Task &t : tasks) {
+      if (!t.error.empty())
+        continue;
       OpBuilder b(t.op);
-      auto floatType = llvm::cast<RankedTensorType>(t.op.getType());
+      RankedTensorType floatType = weightType(t.op);
       auto qType = QuantizedTensorType::get(ctx, floatType.getShape(),
                                             floatType.getElementType(),
                                             FormatAttr::get(ctx, t.format));
       SmallVector<NamedAttribute> attrs;
-      for (unsigned s = 0; s < num::kNumSections; ++s) {
+      if (!outputFile.empty())
+        attrs.push_back(b.getNamedAttr(
+            "external", ExternalAttr::get(ctx, outputFile, t.name, qType)));
+      for (unsigned s = 0; s < num::kNumSections && outputFile.empty(); ++s) {
         auto section = static_cast<num::Section>(s);
         std::vector<uint8_t> &bytes = t.result.section(section);
         if (bytes.empty())
@@ -215,13 +310,14 @@ struct QuantizeWeights
           kSqnrAttr,
           b.getF64FloatAttr(std::isfinite(t.sqnr) ? t.sqnr : 999.0)));
       attrs.push_back(b.getNamedAttr(kSseAttr, b.getF64FloatAttr(t.sse)));
-      auto c = ConstantOp::create(b, t.op.getLoc(), TypeRange{qType},
+      auto c = ConstantOp::create(b, t.op->getLoc(), TypeRange{qType},
                                   ValueRange{}, attrs);
-      auto d = DequantizeOp::create(b, t.op.getLoc(), floatType, c.getResult());
-      t.op.getResult().replaceAllUsesWith(d.getResult());
-      DenseResourceElementsAttr res =
-          llvm::dyn_cast<DenseResourceElementsAttr>(t.op.getValue());
-      t.op.erase();
+      auto d =
+          DequantizeOp::create(b, t.op->getLoc(), floatType, c.getResult());
+      t.op->getResult(0).replaceAllUsesWith(d.getResult());
+      DenseResourceElementsAttr res = weightResource(t.op);
+      t.op->erase();
+      t.result = num::QuantizedTensor();
       if (res && resourceUses.lookup(res.getRawHandle().getKey()) == 1)
         if (auto *entry = res.getRawHandle().getResource())
           entry->setBlob(AsmResourceBlob());

@@ -55,6 +55,7 @@ struct Report : public qforge::qf::impl::QFReportBase<Report> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     std::vector<Row> rows;
+    bool readFailed = false;
     module.walk([&](ConstantOp op) {
       auto qType = llvm::cast<QuantizedTensorType>(op.getType());
       Row r;
@@ -66,12 +67,16 @@ struct Report : public qforge::qf::impl::QFReportBase<Report> {
       r.format = qType.getFormat().getSpec().str();
       r.numel = qType.getNumElements();
       r.fixedBpw = 8.0 * double(qType.getStorageBytes()) / double(r.numel);
+      // The entropy needs the codes: inline, or read from the weight file
+      // of external storage (an elided blob just has no entropy figure).
       num::QuantizedTensor q;
-      q.format = qType.getFormat().getFormat();
-      q.shape = toVector(qType.getShape());
-      bool ok = true;
-      for (unsigned s = 0; s < num::kNumSections; ++s)
-        ok &= op.readSection(static_cast<num::Section>(s), q.sections[s]);
+      std::string error;
+      bool ok = succeeded(op.readData(q, error));
+      if (!ok && op.getExternalAttr()) {
+        op.emitError("qf-report: cannot read ")
+            << op.getExternalAttr() << ": " << error;
+        readFailed = true;
+      }
       num::CodeStats stats;
       if (ok && num::codeStatistics(q, stats).ok()) {
         r.entropyBpw = stats.entropyBitsPerWeight;
@@ -86,9 +91,11 @@ struct Report : public qforge::qf::impl::QFReportBase<Report> {
       r.kl = num::predictedKL(r.fisher, sse);
       rows.push_back(r);
     });
+    if (readFailed)
+      return signalPassFailure();
     int64_t floatParams = 0;
-    for (arith::ConstantOp w : collectWeights(module))
-      floatParams += llvm::cast<RankedTensorType>(w.getType()).getNumElements();
+    for (Operation *w : collectWeights(module))
+      floatParams += weightType(w).getNumElements();
 
     double params = 0, bits = 0, ebits = 0, kl = 0;
     for (const Row &r : rows) {

@@ -8,6 +8,8 @@
 
 #include "WeightUtils.h"
 
+#include "qforge/Dialect/QF/IR/QF.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/APFloat.h"
@@ -24,25 +26,40 @@ int64_t numElements(Type type) {
   return t && t.hasStaticShape() ? t.getNumElements() : -1;
 }
 
-bool isWeight(arith::ConstantOp op) {
-  auto type = llvm::dyn_cast<RankedTensorType>(op.getType());
+bool isWeight(Operation *op) {
+  if (auto ext = llvm::dyn_cast<ExternalConstantOp>(op))
+    return ext.getType().getRank() >= 1;
+  auto cst = llvm::dyn_cast<arith::ConstantOp>(op);
+  if (!cst)
+    return false;
+  auto type = llvm::dyn_cast<RankedTensorType>(cst.getType());
   if (!type || !type.hasStaticShape() || type.getRank() < 1 ||
       !llvm::isa<FloatType>(type.getElementType()))
     return false;
   if (op->hasAttr(kNameAttr))
     return true;
-  if (auto dense = llvm::dyn_cast<DenseElementsAttr>(op.getValue()))
+  if (auto dense = llvm::dyn_cast<DenseElementsAttr>(cst.getValue()))
     return !dense.isSplat();
-  return llvm::isa<DenseResourceElementsAttr>(op.getValue());
+  return llvm::isa<DenseResourceElementsAttr>(cst.getValue());
 }
 
-std::vector<arith::ConstantOp> collectWeights(ModuleOp module) {
-  std::vector<arith::ConstantOp> out;
-  module.walk([&](arith::ConstantOp op) {
+std::vector<Operation *> collectWeights(ModuleOp module) {
+  std::vector<Operation *> out;
+  module.walk([&](Operation *op) {
     if (isWeight(op))
       out.push_back(op);
   });
   return out;
+}
+
+RankedTensorType weightType(Operation *weight) {
+  return llvm::cast<RankedTensorType>(weight->getResult(0).getType());
+}
+
+DenseResourceElementsAttr weightResource(Operation *weight) {
+  if (auto cst = llvm::dyn_cast<arith::ConstantOp>(weight))
+    return llvm::dyn_cast<DenseResourceElementsAttr>(cst.getValue());
+  return {};
 }
 
 static std::string nameFromLoc(Location loc) {
@@ -58,13 +75,17 @@ static std::string nameFromLoc(Location loc) {
 std::string weightName(Operation *op) {
   if (auto s = op->getAttrOfType<StringAttr>(kNameAttr))
     return s.str();
-  return nameFromLoc(op->getLoc());
+  if (std::string s = nameFromLoc(op->getLoc()); !s.empty())
+    return s;
+  if (auto ext = llvm::dyn_cast<ExternalConstantOp>(op))
+    return ext.getValue().getKey().str();
+  return "";
 }
 
 void nameWeights(ModuleOp module) {
   llvm::StringMap<unsigned> seen;
   unsigned index = 0;
-  for (arith::ConstantOp op : collectWeights(module)) {
+  for (Operation *op : collectWeights(module)) {
     std::string name = weightName(op);
     if (name.empty())
       name = "w" + std::to_string(index);
@@ -74,7 +95,7 @@ void nameWeights(ModuleOp module) {
     if (count > 0)
       unique = name + "#" + std::to_string(count);
     ++count;
-    op->setAttr(kNameAttr, StringAttr::get(op.getContext(), unique));
+    op->setAttr(kNameAttr, StringAttr::get(op->getContext(), unique));
   }
 }
 
@@ -92,45 +113,68 @@ static float halfBitsToFloat(uint16_t bits, const llvm::fltSemantics &sem) {
   return v.convertToFloat();
 }
 
-const float *weightData(arith::ConstantOp op, std::vector<float> &storage) {
-  auto type = llvm::cast<RankedTensorType>(op.getType());
+/// The values of `n` elements of type `elt` stored little-endian at `data`
+/// (`size` bytes) as f32: a view when they are aligned f32, else converted
+/// into `storage`. nullptr for a size mismatch or an unsupported type.
+static const float *floatView(const char *data, size_t size, Type elt,
+                              int64_t n, std::vector<float> &storage) {
+  if (!elt.isIntOrFloat())
+    return nullptr;
+  unsigned width = elt.getIntOrFloatBitWidth();
+  if (static_cast<int64_t>(size) != n * (width / 8))
+    return nullptr;
+  if (elt.isF32()) {
+    if (reinterpret_cast<uintptr_t>(data) % alignof(float) == 0)
+      return reinterpret_cast<const float *>(data);
+    storage.resize(n);
+    std::memcpy(storage.data(), data, n * sizeof(float));
+    return storage.data();
+  }
+  if (elt.isF64()) {
+    storage.resize(n);
+    for (int64_t i = 0; i < n; ++i) {
+      double d;
+      std::memcpy(&d, data + 8 * i, 8);
+      storage[i] = static_cast<float>(d);
+    }
+    return storage.data();
+  }
+  if (elt.isF16() || elt.isBF16()) {
+    storage.resize(n);
+    const llvm::fltSemantics &sem =
+        llvm::cast<FloatType>(elt).getFloatSemantics();
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t b;
+      std::memcpy(&b, data + 2 * i, 2);
+      storage[i] = halfBitsToFloat(b, sem);
+    }
+    return storage.data();
+  }
+  return nullptr;
+}
+
+const float *weightData(Operation *weight, std::vector<float> &storage,
+                        std::shared_ptr<const void> &owner,
+                        std::string &error) {
+  error.clear();
+  RankedTensorType type = weightType(weight);
   Type elt = type.getElementType();
   int64_t n = type.getNumElements();
+  if (auto ext = llvm::dyn_cast<ExternalConstantOp>(weight)) {
+    io::ExternalTensor t;
+    if (failed(ext.resolve(t, error)))
+      return nullptr;
+    owner = t.owner;
+    return floatView(reinterpret_cast<const char *>(t.data), t.nbytes, elt, n,
+                     storage);
+  }
+  auto op = llvm::cast<arith::ConstantOp>(weight);
   if (auto res = llvm::dyn_cast<DenseResourceElementsAttr>(op.getValue())) {
     AsmResourceBlob *blob = res.getRawHandle().getBlob();
     if (!blob)
       return nullptr;
     ArrayRef<char> data = blob->getData();
-    unsigned width = elt.getIntOrFloatBitWidth();
-    if (static_cast<int64_t>(data.size()) != n * (width / 8))
-      return nullptr;
-    if (elt.isF32()) {
-      if (reinterpret_cast<uintptr_t>(data.data()) % alignof(float) == 0)
-        return reinterpret_cast<const float *>(data.data());
-      storage.resize(n);
-      std::memcpy(storage.data(), data.data(), n * sizeof(float));
-      return storage.data();
-    }
-    storage.resize(n);
-    if (elt.isF64()) {
-      for (int64_t i = 0; i < n; ++i) {
-        double d;
-        std::memcpy(&d, data.data() + 8 * i, 8);
-        storage[i] = static_cast<float>(d);
-      }
-      return storage.data();
-    }
-    if (elt.isF16() || elt.isBF16()) {
-      const llvm::fltSemantics &sem =
-          llvm::cast<FloatType>(elt).getFloatSemantics();
-      for (int64_t i = 0; i < n; ++i) {
-        uint16_t b;
-        std::memcpy(&b, data.data() + 2 * i, 2);
-        storage[i] = halfBitsToFloat(b, sem);
-      }
-      return storage.data();
-    }
-    return nullptr;
+    return floatView(data.data(), data.size(), elt, n, storage);
   }
   auto dense = llvm::dyn_cast<DenseElementsAttr>(op.getValue());
   if (!dense)

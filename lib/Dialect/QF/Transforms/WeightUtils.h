@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,14 +39,18 @@ inline constexpr llvm::StringLiteral kSseAttr = "qf.sse";
 
 /// A weight: an arith.constant of a statically shaped float tensor of rank
 /// >= 1 that is not a splat (splats are fills, not parameters), or any
-/// float tensor constant that carries `qf.name`.
-bool isWeight(mlir::arith::ConstantOp op);
+/// float tensor constant that carries `qf.name`; or a qf.external_constant
+/// (a float tensor in a weight file) of rank >= 1.
+bool isWeight(mlir::Operation *op);
 
 /// The weights of a module in walk order.
-std::vector<mlir::arith::ConstantOp> collectWeights(mlir::ModuleOp module);
+std::vector<mlir::Operation *> collectWeights(mlir::ModuleOp module);
+
+/// The float tensor type of a weight.
+mlir::RankedTensorType weightType(mlir::Operation *weight);
 
 /// The weight's stable name: `qf.name`, else a NameLoc in its location,
-/// else empty.
+/// else the key of a qf.external_constant's reference, else empty.
 std::string weightName(mlir::Operation *op);
 
 /// Gives every weight a unique `qf.name` (see qf-import-sensitivity).
@@ -54,11 +59,18 @@ void nameWeights(mlir::ModuleOp module);
 /// The weight's Fisher (qf.fisher), or `def` when absent.
 double weightFisher(mlir::Operation *op, double def = 1.0);
 
-/// A view of (or a copy into `storage` of) the weight's values as f32.
-/// Returns nullptr when the data is not available (elided blob) or the
-/// element type is not supported.
-const float *weightData(mlir::arith::ConstantOp op,
-                        std::vector<float> &storage);
+/// A view of (or a copy into `storage` of) the weight's values as f32; an
+/// external constant is read from its memory-mapped file (`owner` then
+/// keeps the mapping alive while the view is used). Returns nullptr with
+/// an empty `error` when the data is not available (elided blob) or the
+/// element type is not supported, and nullptr with `error` set when an
+/// external reference cannot be resolved (missing file or key, wrong dtype
+/// or shape).
+const float *weightData(mlir::Operation *weight, std::vector<float> &storage,
+                        std::shared_ptr<const void> &owner, std::string &error);
+
+/// The `dense_resource` attribute holding a weight's values, if any.
+mlir::DenseResourceElementsAttr weightResource(mlir::Operation *weight);
 
 /// Number of elements of a ranked tensor type.
 int64_t numElements(mlir::Type type);

@@ -9,6 +9,7 @@
 #ifndef QFORGE_DIALECT_QF_IR_QF_H
 #define QFORGE_DIALECT_QF_IR_QF_H
 
+#include "qforge/IO/Weights.h"
 #include "qforge/Numerics/Format.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -19,6 +20,10 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace qforge::qf {
+class ExternalWeightResolver;
+} // namespace qforge::qf
 
 #include "qforge/Dialect/QF/IR/QFDialect.h.inc"
 

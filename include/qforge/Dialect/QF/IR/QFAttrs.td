@@ -11,6 +11,7 @@
 
 include "qforge/Dialect/QF/IR/QFDialect.td"
 include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
 
 class QF_Attr<string name, string attrMnemonic, list<Trait> traits = []>
     : AttrDef<QF_Dialect, name, traits> {
@@ -61,6 +62,41 @@ def QF_FormatAttr : QF_Attr<"Format", "format"> {
         ::llvm::function_ref<::mlir::InFlightDiagnostic()> emitError,
         ::mlir::MLIRContext *context, ::llvm::StringRef spec);
   }];
+}
+
+def QF_ExternalAttr : QF_Attr<"External", "external", [TypedAttrInterface]> {
+  let summary = "A tensor stored in a weight file, referenced by file and key";
+  let description = [{
+    Names a tensor kept outside the IR: the path of a `.safetensors`,
+    `.gguf`, `.npz` or `.npy` file, the tensor's key in it (omitted for a
+    `.npy` file, which holds one array), and, like `dense_resource`, the
+    type of the value it stands for:
+
+    ```mlir
+    #qf.external<"weights/model.safetensors", "layers.0.mlp.up.weight"> : tensor<128x64xf32>
+    #qf.external<"/data/bias.npy"> : tensor<128xf16>
+    #qf.external<"model.q.gguf", "fc1"> : !qf.tensor<128x64xf32, #qf.format<"q4_0">>
+    ```
+
+    A float tensor type makes it the value of `qf.external_constant`; a
+    `!qf.tensor` type the external storage of `qf.constant` (sections a
+    QForge writer stored, e.g. `qf-quantize-weights output-file=...`).
+
+    Relative paths are resolved, when a pass needs the data, against the
+    weights directory of the context (`quant-opt --qf-weights-dir=DIR`,
+    `qforge.compile(..., weights_dir=DIR)`,
+    `ExternalWeightResolver::setDirectory`), else against the directory of
+    the file the IR was parsed from (the file location of the top-level
+    op), else against the current directory. Files are opened lazily,
+    memory-mapped once per context, and never by the verifier: the
+    attribute checks only the extension, the key and the type.
+  }];
+  let parameters = (ins
+    StringRefParameter<"path of the weight file">:$path,
+    StringRefParameter<"key of the tensor in the file", "\"\"">:$key,
+    AttributeSelfTypeParameter<"the value's type">:$type);
+  let assemblyFormat = "`<` $path (`,` $key^)? `>`";
+  let genVerifyDecl = 1;
 }
 
 #endif // QFORGE_DIALECT_QF_IR_QFATTRS_TD

@@ -21,8 +21,10 @@ def QF_Dialect : Dialect {
     learned-codebook (ASQ) or Kashin two-factor codes with block scales,
     zero points, double-quantized scales and sparse outliers. Quantized
     values have type `!qf.tensor<SHAPE x FLOAT, #qf.format<...>>`; their
-    packed data lives in `dense_resource` blobs of `qf.constant`, never in a
-    type. `qf.matmul` multiplies activations by a dequantized weight without
+    packed data lives in `dense_resource` blobs of `qf.constant` or in a
+    weight file that `#qf.external` names (`qf.constant` with external
+    storage; `qf.external_constant` for float tensors), never in a type.
+    `qf.matmul` multiplies activations by a dequantized weight without
     materialising it, and is what the CPU and NVPTX lowerings generate
     kernels for.
   }];
@@ -31,6 +33,16 @@ def QF_Dialect : Dialect {
   let hasConstantMaterializer = 1;
   let dependentDialects = ["::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
+  let extraClassDeclaration = [{
+    /// Resolves `#qf.external` references for the passes and folders of
+    /// this context (lazily opened, memory-mapped weight files).
+    ExternalWeightResolver &getExternalWeights() { return *externalWeights; }
+
+  private:
+    std::unique_ptr<ExternalWeightResolver> externalWeights;
+
+  public:
+  }];
 }
 
 class QF_Op<string mnemonic, list<Trait> traits = []>

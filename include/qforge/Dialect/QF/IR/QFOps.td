@@ -81,10 +81,10 @@ def QF_DequantizeOp : QF_Op<"dequantize", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def QF_ConstantOp : QF_Op<"constant", [Pure]> {
-  let summary = "A quantized constant: packed codes and side data in blobs";
+  let summary = "A quantized constant: packed codes and side data";
   let description = [{
-    A quantized tensor whose storage sections (docs/formats.md) are given as
-    byte tensors, normally `dense_resource` blobs:
+    A quantized tensor whose storage sections (docs/formats.md) are given
+    either inline as byte tensors, normally `dense_resource` blobs:
 
     ```mlir
     %w = qf.constant {codes = dense_resource<w_codes> : tensor<4096xi8>,
@@ -92,9 +92,27 @@ def QF_ConstantOp : QF_Op<"constant", [Pure]> {
         : !qf.tensor<64x128xf32, #qf.format<"int4:g32:f16">>
     ```
 
-    Exactly the sections the format needs must be present, each with exactly
-    the number of bytes the format demands for the shape. `qf.name` may name
-    the weight.
+    or in a weight file that a QForge writer produced (the section
+    convention of include/qforge/IO/Weights.h: a ggml block tensor of a
+    GGUF file for the q4_0/q8_0/iq4_nl/q4_k layouts, else the tensors
+    `<key>.qf.<section>` with `<key>.qf_format`/`<key>.qf_shape` metadata in
+    a `.safetensors` or `.gguf` file):
+
+    ```mlir
+    %w = qf.constant {qf.name = "fc"} #qf.external<"w.gguf", "fc">
+        : !qf.tensor<64x128xf32, #qf.format<"q4_0">>
+    ```
+
+    (the type after the external reference is the attribute's type, which
+    is the result type).
+
+    Inline: exactly the sections the format needs must be present, each
+    with exactly the number of bytes the format demands for the shape.
+    External: no inline section may be present; the verifier does not open
+    the file. The passes that need the data resolve the reference lazily
+    and diagnose a missing file or key, a stored format or shape other than
+    the type's, and sections of the wrong size. `qf.name` may name the
+    weight.
   }];
   let arguments = (ins
     OptionalAttr<ElementsAttr>:$codes,
@@ -102,19 +120,81 @@ def QF_ConstantOp : QF_Op<"constant", [Pure]> {
     OptionalAttr<ElementsAttr>:$zero_points,
     OptionalAttr<ElementsAttr>:$codebooks,
     OptionalAttr<ElementsAttr>:$super_scales,
-    OptionalAttr<ElementsAttr>:$outliers);
+    OptionalAttr<ElementsAttr>:$outliers,
+    OptionalAttr<QF_ExternalAttr>:$external);
   let results = (outs QF_QTensor:$result);
-  let assemblyFormat = "attr-dict `:` qualified(type($result))";
+  let assemblyFormat =
+      "attr-dict custom<ConstantStorage>($external, type($result))";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    /// The section attribute for a Numerics section (null if absent).
+    /// The section attribute for a Numerics section (null if absent or
+    /// external).
     ::mlir::ElementsAttr getSection(::qforge::num::Section section);
-    /// Reads the section bytes (from the blob or the dense elements);
-    /// returns false if the data is not available (e.g. an elided blob).
+    /// Reads the inline section bytes (from the blob or the dense
+    /// elements); returns false if the data is not available (an elided
+    /// blob, or external storage: use readData).
     bool readSection(::qforge::num::Section section,
                      std::vector<uint8_t> &bytes);
+    /// Reads the whole tensor (format and shape from the type) from the
+    /// inline sections or, for external storage, from the weight file
+    /// (opened lazily through the context's ExternalWeightResolver). On
+    /// failure `error` says why (an elided blob, a missing file or key, a
+    /// stored format, shape or size other than the type's).
+    ::llvm::LogicalResult readData(::qforge::num::QuantizedTensor &out,
+                                   std::string &error);
+    /// One attribute per section (null for the sections the format does
+    /// not have): the inline attributes, or for external storage
+    /// `dense_resource` blobs over the memory-mapped file (no copy when the
+    /// mapping is suitably aligned).
+    ::llvm::LogicalResult getSectionAttrs(
+        ::llvm::SmallVectorImpl<::mlir::ElementsAttr> &out,
+        std::string &error);
     /// Attribute name of a section (`codes`, `scales`, ...).
     static ::llvm::StringRef getSectionAttrName(::qforge::num::Section section);
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// qf.external_constant
+//===----------------------------------------------------------------------===//
+
+def QF_ExternalConstantOp : QF_Op<"external_constant",
+    [Pure, AllTypesMatch<["value", "result"]>]> {
+  let summary = "A float tensor stored in a weight file";
+  let description = [{
+    The float tensor `key` of a `.safetensors`, `.gguf`, `.npz` or `.npy`
+    file, as `arith.constant` would give it if the data were embedded (the
+    result type is the type of the `#qf.external` attribute):
+
+    ```mlir
+    %w = qf.external_constant #qf.external<"model.safetensors", "fc1.weight">
+        : tensor<128x64xf32>
+    %b = qf.external_constant {qf.name = "fc1.bias"}
+        #qf.external<"model.npz", "fc1.bias"> : tensor<128xf16>
+    ```
+
+    The stored tensor must have exactly the result's shape and element type
+    (`F32`, `F16`, `BF16` or `F64`; no conversion). The verifier does not
+    open the file: the passes that need the values (`qf-allocate-bits`,
+    `qf-quantize-weights`, `qf-lower-to-vector`) resolve the reference
+    lazily (see `#qf.external` for relative paths) and diagnose a missing
+    file or key and a stored dtype or shape other than the result's. It is
+    a weight for the quantization passes like a float `arith.constant`: it
+    can carry `qf.name`, `qf.fisher`, `qf.format`, ..., and
+    `qf-quantize-weights` quantizes it from the file.
+  }];
+  let arguments = (ins QF_ExternalAttr:$value);
+  let results = (outs StaticShapeTensorOf<[F16, BF16, F32, F64]>:$result);
+  let assemblyFormat = "attr-dict qualified($value)";
+  let extraClassDeclaration = [{
+    /// Resolves the reference: the stored tensor, checked against the
+    /// result type. On failure `error` says why.
+    ::llvm::LogicalResult resolve(::qforge::io::ExternalTensor &out,
+                                  std::string &error);
+    /// The value as a `dense_resource` attribute of the result type over
+    /// the memory-mapped file (no copy when the mapping is aligned for the
+    /// element type), for lowerings that need an `arith.constant`.
+    ::mlir::ElementsAttr materialize(std::string &error);
   }];
 }
 

@@ -153,6 +153,18 @@ def QFQuantizeWeights : Pass<"qf-quantize-weights", "::mlir::ModuleOp"> {
     `method`: `rtn` (the format as written), `search` (searched scales),
     `asq` (a learned codebook of 2^bits levels per group, ADV-weighted by
     `qf.act_sq`), `kashin` (Kashin two-factor code of the same bits).
+    Weights are float `arith.constant`s and `qf.external_constant`s (read
+    from their file).
+
+    With `output-file=PATH` (`.safetensors` or `.gguf`) the packed sections
+    of every quantized tensor are written to that file with
+    `qforge::io::QuantizedWeightWriter` (GGUF: ggml block tensors for
+    q4_0/q8_0/iq4_nl/q4_k, the QForge section convention for other
+    formats) and the `qf.constant`s reference it,
+    `#qf.external<"PATH", "<name>">`, instead of embedding blobs. A relative
+    PATH is resolved like a `#qf.external` path (weights directory, else the
+    directory of the input file, else the current directory) and written
+    into the IR as given.
 
     ```mlir
     %w = arith.constant {qf.format = #qf.format<"int4:g64:f16">, qf.name = "fc"} dense<...> : tensor<64x64xf32>
@@ -167,7 +179,10 @@ def QFQuantizeWeights : Pass<"qf-quantize-weights", "::mlir::ModuleOp"> {
     Option<"threads", "threads", "unsigned", /*default=*/"0",
            "Worker threads (0 = all); the output does not depend on it">,
     Option<"progress", "progress", "bool", /*default=*/"false",
-           "Show progress on stderr (also when stderr is a terminal)">
+           "Show progress on stderr (also when stderr is a terminal)">,
+    Option<"outputFile", "output-file", "std::string", /*default=*/"\"\"",
+           "Write the packed tensors to this .safetensors or .gguf file and "
+           "reference it from the IR instead of embedding blobs">
   ];
   let dependentDialects = ["::qforge::qf::QFDialect"];
 }
