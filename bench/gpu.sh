@@ -42,10 +42,17 @@ if [ "$rc" -ne 0 ]; then
   exit "$rc"
 fi
 
-# Dequantization: >= 256 MB of f16 output (16384 x 8192 elements).
-dequant_formats=(int4:g128:f16 int8:ch@0 nf4:g64 mxfp4 q4_0 q8_0 iq4_nl e4m3:g32:e8m0)
+# Dequantization: >= 256 MB of f16 output (16384 x 8192 elements). The
+# second line: odd code widths, q4_k, double quantization, outliers, learned
+# codebooks.
+dequant_formats=(int4:g128:f16 int8:ch@0 nf4:g64 mxfp4 q4_0 q8_0 iq4_nl e4m3:g32:e8m0
+  int3:g32 int5:g64:f16 mxfp6 q4_k nvfp4 nf4:g64:f16:dq=256
+  int4:g128:f16:outliers=2^-10 asq:16:g64:f16)
+# Kashin codes (rows of 4096, transformed in f64 shared memory): 16384 x 4096.
+kashin_formats=(kashin:2+2 kashin:2+2:hadamard kashin:4:joint)
 # Fused GEMV / small-M GEMM, weights [N, K] (nn.Linear), M = 1 and 16.
-gemv_formats=(int4:g128:f16 nf4:g64 mxfp4 q4_0 q8_0)
+gemv_formats=(int4:g128:f16 nf4:g64 mxfp4 q4_0 q8_0
+  int3:g32 mxfp6 q4_k nvfp4 int4:g128:f16:outliers=2^-10 asq:16:g64:f16)
 gemv_shapes=(14336x4096 4096x14336)
 
 [ -n "$json" ] && : >"$json"
@@ -72,11 +79,25 @@ PY
 for f in "${dequant_formats[@]}"; do
   one --kernel dequant --format "$f" --shape 16384x8192
 done
+for f in "${kashin_formats[@]}"; do
+  one --kernel dequant --format "$f" --shape 16384x4096
+done
+# Rows of 14336 (not a power of two): the DCT runs Bluestein's FFT in a
+# global workspace.
+one --kernel dequant --format kashin:2+2 --shape 4096x14336
 for s in "${gemv_shapes[@]}"; do
   for m in 1 16; do
     for f in "${gemv_formats[@]}"; do
       one --kernel gemv --format "$f" --shape "$s" --m "$m"
     done
   done
+done
+# Kashin GEMV (P x by a first kernel), M = 1 and 4, rows of K = 4096 and
+# (Bluestein) 14336.
+for m in 1 4; do
+  for f in "${kashin_formats[@]}"; do
+    one --kernel gemv --format "$f" --shape 14336x4096 --m "$m"
+  done
+  one --kernel gemv --format kashin:2+2 --shape 4096x14336 --m "$m"
 done
 exit "$status"

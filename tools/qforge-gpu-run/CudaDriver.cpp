@@ -49,6 +49,7 @@ bool CudaDriver::load(std::string &why) {
   get(ctxSynchronize, QF_STR(cuCtxSynchronize));
   get(moduleLoadDataEx, QF_STR(cuModuleLoadDataEx));
   get(moduleGetFunction, QF_STR(cuModuleGetFunction));
+  get(funcSetAttribute, QF_STR(cuFuncSetAttribute));
   get(memAlloc, QF_STR(cuMemAlloc));
   get(memFree, QF_STR(cuMemFree));
   get(memcpyHtoD, QF_STR(cuMemcpyHtoD));

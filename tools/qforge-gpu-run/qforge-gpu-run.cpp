@@ -92,6 +92,11 @@ struct KernelMeta {
   std::string name;
   std::array<int, 3> grid{1, 1, 1}, block{1, 1, 1};
   std::vector<std::string> args;
+  /// Dynamic shared memory to pass at launch (qf.dynamic_shared_bytes).
+  unsigned dynamicShared = 0;
+  /// Bytes of the `scratch` and `workspace` arguments (qf.scratch_bytes,
+  /// qf.workspace_bytes): global buffers the runner allocates.
+  uint64_t scratchBytes = 0, workspaceBytes = 0;
 };
 
 int usage(const std::string &msg) {
@@ -103,9 +108,11 @@ bool parseShape(const std::string &s, int64_t &n, int64_t &k) {
   return std::sscanf(s.c_str(), "%ldx%ld", &n, &k) == 2 && n > 0 && k > 0;
 }
 
-/// Builds the module, lowers it and returns the PTX and kernel metadata.
+/// Builds the module, lowers it and returns the PTX and the metadata of its
+/// kernels in launch order (a qf op may launch several: an outlier scatter
+/// after a dequantization, the activation transform before a Kashin GEMV).
 bool compile(const std::string &src, const std::string &chip, std::string &ptx,
-             KernelMeta &meta, std::string &err) {
+             std::vector<KernelMeta> &kernels, std::string &err) {
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
@@ -133,11 +140,12 @@ bool compile(const std::string &src, const std::string &chip, std::string &ptx,
     err = diag;
     return false;
   }
-  bool found = false;
-  module->walk([&](mlir::gpu::GPUFuncOp f) {
-    if (!f.isKernel() || found)
+  module->walk([&](mlir::gpu::LaunchFuncOp launch) {
+    auto f = mlir::SymbolTable::lookupNearestSymbolFrom<mlir::gpu::GPUFuncOp>(
+        launch, launch.getKernel());
+    if (!f)
       return;
-    found = true;
+    KernelMeta meta;
     meta.name = f.getName().str();
     if (auto b = f.getKnownBlockSize())
       for (int i = 0; i < 3; ++i)
@@ -148,8 +156,15 @@ bool compile(const std::string &src, const std::string &chip, std::string &ptx,
     if (auto a = f->getAttrOfType<mlir::ArrayAttr>("qf.kernel_args"))
       for (mlir::Attribute s : a)
         meta.args.push_back(llvm::cast<mlir::StringAttr>(s).str());
+    if (auto d = f->getAttrOfType<mlir::IntegerAttr>("qf.dynamic_shared_bytes"))
+      meta.dynamicShared = static_cast<unsigned>(d.getInt());
+    if (auto sb = f->getAttrOfType<mlir::IntegerAttr>("qf.scratch_bytes"))
+      meta.scratchBytes = static_cast<uint64_t>(sb.getInt());
+    if (auto wb = f->getAttrOfType<mlir::IntegerAttr>("qf.workspace_bytes"))
+      meta.workspaceBytes = static_cast<uint64_t>(wb.getInt());
+    kernels.push_back(meta);
   });
-  if (!found) {
+  if (kernels.empty()) {
     err = "qf-lower-to-gpu produced no kernel";
     return false;
   }
@@ -297,8 +312,8 @@ int main(int argc, char **argv) {
         << "  return %0 : " << yt << "\n}\n";
   }
   std::string ptx, err;
-  KernelMeta meta;
-  if (!compile(src.str(), optChip, ptx, meta, err)) {
+  std::vector<KernelMeta> kernels;
+  if (!compile(src.str(), optChip, ptx, kernels, err)) {
     llvm::errs() << "qforge-gpu-run: " << err;
     return 2;
   }
@@ -311,13 +326,22 @@ int main(int argc, char **argv) {
     }
   }
   if (optCompileOnly) {
-    llvm::outs() << "kernel " << meta.name << " grid " << meta.grid[0] << "x"
-                 << meta.grid[1] << "x" << meta.grid[2] << " block "
-                 << meta.block[0] << "x" << meta.block[1] << "x"
-                 << meta.block[2] << " args";
-    for (const std::string &a : meta.args)
-      llvm::outs() << " " << a;
-    llvm::outs() << " ptx-bytes " << ptx.size() << "\n";
+    for (const KernelMeta &meta : kernels) {
+      llvm::outs() << "kernel " << meta.name << " grid " << meta.grid[0] << "x"
+                   << meta.grid[1] << "x" << meta.grid[2] << " block "
+                   << meta.block[0] << "x" << meta.block[1] << "x"
+                   << meta.block[2] << " args";
+      for (const std::string &a : meta.args)
+        llvm::outs() << " " << a;
+      if (meta.dynamicShared)
+        llvm::outs() << " dynamic-shared " << meta.dynamicShared;
+      if (meta.scratchBytes)
+        llvm::outs() << " scratch-bytes " << meta.scratchBytes;
+      if (meta.workspaceBytes)
+        llvm::outs() << " workspace-bytes " << meta.workspaceBytes;
+      llvm::outs() << "\n";
+    }
+    llvm::outs() << "ptx-bytes " << ptx.size() << "\n";
     return 0;
   }
 
@@ -356,55 +380,88 @@ int main(int argc, char **argv) {
   };
   std::vector<Buffers> bufs(copies);
   auto sectionOf = [](const std::string &name, num::Section &s) {
-    if (name == "codes")
-      s = num::Section::Codes;
-    else if (name == "scales")
-      s = num::Section::Scales;
-    else if (name == "zero_points")
-      s = num::Section::ZeroPoints;
-    else
-      return false;
-    return true;
-  };
-  for (Buffers &b : bufs)
-    for (const std::string &a : meta.args) {
-      num::Section sec;
-      const std::vector<uint8_t> *host = nullptr;
-      uint64_t size = outBytes;
-      if (sectionOf(a, sec)) {
-        host = &q.section(sec);
-        size = host->size();
-      } else if (a == "lhs") {
-        host = &lhsBytes;
-        size = lhsBytes.size();
-      } else if (a != "out") {
-        return usage("unknown kernel argument '" + a + "'");
+    static const std::pair<const char *, num::Section> names[] = {
+        {"codes", num::Section::Codes},
+        {"scales", num::Section::Scales},
+        {"zero_points", num::Section::ZeroPoints},
+        {"codebooks", num::Section::Codebooks},
+        {"super_scales", num::Section::SuperScales},
+        {"outliers", num::Section::Outliers}};
+    for (const auto &[n, sec] : names)
+      if (name == n) {
+        s = sec;
+        return true;
       }
-      CUdeviceptr p;
-      QF_CU(run.cu.memAlloc(&p, size), "cuMemAlloc");
-      if (host)
-        QF_CU(run.cu.memcpyHtoD(p, host->data(), size), "cuMemcpyHtoD");
-      else
-        QF_CU(run.cu.memsetD8(p, 0xFF, size), "cuMemsetD8");
-      b.ptr[a] = p;
-    }
+    return false;
+  };
+  uint64_t scratchBytes = 0, workspaceBytes = 0;
+  for (const KernelMeta &meta : kernels) {
+    scratchBytes = std::max(scratchBytes, meta.scratchBytes);
+    workspaceBytes = std::max(workspaceBytes, meta.workspaceBytes);
+  }
+  for (Buffers &b : bufs)
+    for (const KernelMeta &meta : kernels)
+      for (const std::string &a : meta.args) {
+        if (b.ptr.count(a))
+          continue;
+        num::Section sec;
+        const std::vector<uint8_t> *host = nullptr;
+        uint64_t size = outBytes;
+        if (sectionOf(a, sec)) {
+          host = &q.section(sec);
+          size = host->size();
+        } else if (a == "lhs") {
+          host = &lhsBytes;
+          size = lhsBytes.size();
+        } else if (a == "scratch") {
+          size = scratchBytes;
+        } else if (a == "workspace") {
+          size = workspaceBytes;
+        } else if (a != "out") {
+          return usage("unknown kernel argument '" + a + "'");
+        }
+        CUdeviceptr p;
+        QF_CU(run.cu.memAlloc(&p, std::max<uint64_t>(size, 1)), "cuMemAlloc");
+        if (host)
+          QF_CU(run.cu.memcpyHtoD(p, host->data(), size), "cuMemcpyHtoD");
+        else
+          QF_CU(run.cu.memsetD8(p, 0xFF, size), "cuMemsetD8");
+        b.ptr[a] = p;
+      }
 
   CUmodule mod;
   QF_CU(run.cu.moduleLoadDataEx(&mod, ptx.c_str(), 0, nullptr, nullptr),
         "cuModuleLoadDataEx (PTX JIT)");
-  CUfunction fn;
-  QF_CU(run.cu.moduleGetFunction(&fn, mod, meta.name.c_str()),
-        "cuModuleGetFunction");
+  std::vector<CUfunction> fns;
+  for (const KernelMeta &meta : kernels) {
+    CUfunction fn;
+    QF_CU(run.cu.moduleGetFunction(&fn, mod, meta.name.c_str()),
+          "cuModuleGetFunction");
+    if (meta.dynamicShared > 48 * 1024)
+      QF_CU(run.cu.funcSetAttribute(
+                fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                static_cast<int>(meta.dynamicShared)),
+            "cuFuncSetAttribute (dynamic shared memory)");
+    fns.push_back(fn);
+  }
+  // One run of the op: its kernels in order on the default stream.
   auto launch = [&](Buffers &b) -> CUresult {
-    std::vector<CUdeviceptr> vals;
-    for (const std::string &a : meta.args)
-      vals.push_back(b.ptr[a]);
-    std::vector<void *> params;
-    for (CUdeviceptr &v : vals)
-      params.push_back(&v);
-    return run.cu.launchKernel(fn, meta.grid[0], meta.grid[1], meta.grid[2],
-                               meta.block[0], meta.block[1], meta.block[2], 0,
-                               nullptr, params.data(), nullptr);
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      const KernelMeta &meta = kernels[i];
+      std::vector<CUdeviceptr> vals;
+      for (const std::string &a : meta.args)
+        vals.push_back(b.ptr[a]);
+      std::vector<void *> params;
+      for (CUdeviceptr &v : vals)
+        params.push_back(&v);
+      CUresult r = run.cu.launchKernel(
+          fns[i], meta.grid[0], meta.grid[1], meta.grid[2], meta.block[0],
+          meta.block[1], meta.block[2], meta.dynamicShared, nullptr,
+          params.data(), nullptr);
+      if (r != CUDA_SUCCESS)
+        return r;
+    }
+    return CUDA_SUCCESS;
   };
 
   // Correctness.

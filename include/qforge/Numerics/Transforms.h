@@ -44,6 +44,23 @@ public:
   int64_t size() const { return n; }
   void forward(std::complex<double> *data) const;
   void inverse(std::complex<double> *data) const;
+  /// Whether the length is a power of two (radix-2 passes; otherwise
+  /// Bluestein's chirp-z through a power-of-two plan).
+  bool isPowerOfTwo() const { return pow2; }
+  /// The twiddle factors e^{-2 pi i k / n}, k < n/2, of the radix-2 passes
+  /// (empty for other lengths), exposed so that code generators reproduce
+  /// the transform bit for bit.
+  const std::vector<std::complex<double>> &twiddles() const { return twiddle; }
+  /// Bluestein (other lengths): the chirp e^{-pi i k^2 / n}, k < n, the
+  /// forward FFT of its conjugate (length m, a power of two >= 2n - 1) and
+  /// the plan of length m; empty / null for powers of two.
+  const std::vector<std::complex<double>> &bluesteinChirp() const {
+    return chirp;
+  }
+  const std::vector<std::complex<double>> &bluesteinKernel() const {
+    return kernel;
+  }
+  const FFTPlan *bluesteinPlan() const { return inner.get(); }
 
 private:
   void radix2(std::complex<double> *data, bool inverse) const;
@@ -65,6 +82,10 @@ public:
   int64_t size() const { return n; }
   void forward(const double *in, double *out) const;
   void inverse(const double *in, double *out) const;
+  /// The complex FFT of length n both directions use.
+  const FFTPlan &fftPlan() const { return fft; }
+  /// The rotations e^{-i pi k / (2n)}, k < n (see forward/inverse).
+  const std::vector<std::complex<double>> &rotations() const { return rot; }
 
 private:
   int64_t n;

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 
 using namespace mlir;
 using namespace qforge;
@@ -278,16 +279,21 @@ Value qforge::conv::emitDecodeMiniFloat(OpBuilder &b, Location loc,
   Value m = emitExtractField(b, loc, c, 0, M);
   Value s = emitExtractField(b, loc, c, E + M, 1);
   Value zero = constInt(b, loc, i32T, 0);
+  // Operations are created in separate statements: the evaluation order of
+  // function arguments is unspecified (GCC and clang differ), and the
+  // emitted IR must not depend on the host compiler.
   // Normal: re-bias the exponent into f32 and align the mantissa.
   Value eF =
       arith::AddIOp::create(b, loc, e, constInt(b, loc, i32T, 127 - bias));
-  Value normal = arith::OrIOp::create(
-      b, loc, arith::ShLIOp::create(b, loc, eF, constInt(b, loc, i32T, 23)),
-      arith::ShLIOp::create(b, loc, m, constInt(b, loc, i32T, 23 - M)));
+  Value mAligned =
+      arith::ShLIOp::create(b, loc, m, constInt(b, loc, i32T, 23 - M));
+  Value eAligned =
+      arith::ShLIOp::create(b, loc, eF, constInt(b, loc, i32T, 23));
+  Value normal = arith::OrIOp::create(b, loc, eAligned, mAligned);
   // Subnormal: m * 2^(1 - bias - M), exact in f32.
-  Value sub = arith::MulFOp::create(
-      b, loc, arith::UIToFPOp::create(b, loc, f32T, m),
-      constF32(b, loc, f32T, std::ldexp(1.0f, 1 - bias - int(M))));
+  Value subUnit = constF32(b, loc, f32T, std::ldexp(1.0f, 1 - bias - int(M)));
+  Value mF = arith::UIToFPOp::create(b, loc, f32T, m);
+  Value sub = arith::MulFOp::create(b, loc, mF, subUnit);
   Value subBits = arith::BitcastOp::create(b, loc, i32T, sub);
   Value isSub =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, e, zero);
@@ -297,14 +303,14 @@ Value qforge::conv::emitDecodeMiniFloat(OpBuilder &b, Location loc,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                             arith::OrIOp::create(b, loc, e, m), zero);
   Value special;
-  if (kind == MiniFloatKind::E4M3FN)
-    special = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::eq,
-        arith::OrIOp::create(
-            b, loc, arith::ShLIOp::create(b, loc, e, constInt(b, loc, i32T, M)),
-            m),
-        constInt(b, loc, i32T, (1 << (E + M)) - 1));
-  else if (kind == MiniFloatKind::E5M2)
+  if (kind == MiniFloatKind::E4M3FN) {
+    Value nanCode = constInt(b, loc, i32T, (1 << (E + M)) - 1);
+    Value eShifted =
+        arith::ShLIOp::create(b, loc, e, constInt(b, loc, i32T, M));
+    Value em = arith::OrIOp::create(b, loc, eShifted, m);
+    special =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, em, nanCode);
+  } else if (kind == MiniFloatKind::E5M2)
     special = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, e,
                                     constInt(b, loc, i32T, (1 << E) - 1));
   Value signBit = arith::ShLIOp::create(b, loc, s, constInt(b, loc, i32T, 31));
@@ -322,10 +328,10 @@ Value qforge::conv::emitDecodeElements(OpBuilder &b, Location loc,
   Type f32T = withShapeOf(codes, b.getF32Type());
   // Codes of at most 4 bits: a target lookup (one permute) replaces the
   // integer conversion when the target provides one.
-  bool small = spec.layout == Layout::Q4_0 ||
-               (spec.layout == Layout::Plain && spec.bits <= 4 &&
-                (spec.kind == ElementKind::Int ||
-                 spec.kind == ElementKind::Float));
+  bool small =
+      spec.layout == Layout::Q4_0 ||
+      (spec.layout == Layout::Plain && spec.bits <= 4 &&
+       (spec.kind == ElementKind::Int || spec.kind == ElementKind::Float));
   if (small && lookup)
     if (Value v = lookup(b, loc, decodeTable(spec), codes))
       return emitConvertResult(b, loc, v, floatType);
@@ -453,4 +459,273 @@ Value qforge::conv::emitConvertResult(OpBuilder &b, Location loc,
     return f32Value;
   return arith::TruncFOp::create(b, loc, withShapeOf(f32Value, floatType),
                                  f32Value);
+}
+
+//===----------------------------------------------------------------------===//
+// Extended decoders
+//===----------------------------------------------------------------------===//
+
+bool qforge::conv::isDecodableExtended(const num::FormatSpec &spec,
+                                       std::string &why) {
+  using namespace num;
+  if (spec.layout == Layout::Q4_K)
+    return true;
+  if (spec.layout != Layout::Plain)
+    return isDecodable(spec, why);
+  switch (spec.kind) {
+  case ElementKind::Learned:
+    if (spec.levels < 2 || spec.levels > 256 || spec.bits > 8) {
+      why = "learned codebooks of more than 256 levels";
+      return false;
+    }
+    return true;
+  case ElementKind::Kashin:
+    if (spec.kashinJoint ? spec.kashinBitsU > 8
+                         : spec.kashinBitsU > 4 || spec.kashinBitsV > 4) {
+      why = "Kashin codes wider than the format allows";
+      return false;
+    }
+    return true;
+  default:
+    return isDecodable(spec, why);
+  }
+}
+
+Value qforge::conv::emitExtractStreamCode(OpBuilder &b, Location loc,
+                                          ArrayRef<Value> words,
+                                          uint64_t bitOffset, unsigned bits) {
+  Type t = words.front().getType();
+  unsigned w = getElementTypeOrSelf(t).getIntOrFloatBitWidth();
+  assert(bits >= 1 && bits <= w && "code width out of range");
+  assert(bitOffset + bits <= uint64_t(w) * words.size() &&
+         "code beyond the words");
+  size_t k = bitOffset / w;
+  unsigned s = bitOffset % w;
+  if (s + bits <= w)
+    return emitExtractField(b, loc, words[k], s, bits);
+  // The code straddles words k and k + 1.
+  Value lo = arith::ShRUIOp::create(b, loc, words[k], constInt(b, loc, t, s));
+  Value hi =
+      arith::ShLIOp::create(b, loc, words[k + 1], constInt(b, loc, t, w - s));
+  Value v = arith::OrIOp::create(b, loc, lo, hi);
+  if (bits < w)
+    v = arith::AndIOp::create(b, loc, v,
+                              constInt(b, loc, t, (int64_t(1) << bits) - 1));
+  return v;
+}
+
+void qforge::conv::emitUnpackStreamCodes(OpBuilder &b, Location loc,
+                                         ArrayRef<Value> words, unsigned bits,
+                                         SmallVectorImpl<Value> &codes) {
+  unsigned w =
+      getElementTypeOrSelf(words.front().getType()).getIntOrFloatBitWidth();
+  uint64_t n = uint64_t(w) * words.size() / bits;
+  for (uint64_t i = 0; i < n; ++i)
+    codes.push_back(emitExtractStreamCode(b, loc, words, i * bits, bits));
+}
+
+Value qforge::conv::emitExtractStreamCodeAt(OpBuilder &b, Location loc,
+                                            Value lo, Value hi, Value shift,
+                                            unsigned bits) {
+  unsigned w = getElementTypeOrSelf(lo.getType()).getIntOrFloatBitWidth();
+  Value l = toWidth(b, loc, lo, 2 * w);
+  Value h = toWidth(b, loc, hi, 2 * w);
+  Value s = toWidth(b, loc, shift, 2 * w);
+  Type t2 = l.getType();
+  Value hiPart = arith::ShLIOp::create(b, loc, h, constInt(b, loc, t2, w));
+  Value both = arith::OrIOp::create(b, loc, hiPart, l);
+  Value v = arith::ShRUIOp::create(b, loc, both, s);
+  v = toWidth(b, loc, v, w);
+  if (bits < w)
+    v = arith::AndIOp::create(
+        b, loc, v, constInt(b, loc, v.getType(), (int64_t(1) << bits) - 1));
+  return v;
+}
+
+std::pair<Value, Value>
+qforge::conv::emitQ4KScaleMin(OpBuilder &b, Location loc,
+                              ArrayRef<Value> scaleWords, unsigned j) {
+  assert(scaleWords.size() == 3 && j < 8 && "q4_k has 8 sub-blocks");
+  // Bits [first, first + n) of byte `byte` of the 12 scale bytes.
+  auto bits = [&](unsigned byte, unsigned first, unsigned n) {
+    return emitExtractField(b, loc, scaleWords[byte / 4],
+                            8 * (byte % 4) + first, n);
+  };
+  Type t = scaleWords.front().getType();
+  if (j < 4)
+    return {bits(j, 0, 6), bits(j + 4, 0, 6)};
+  Value four = constInt(b, loc, t, 4);
+  Value scLo = bits(j + 4, 0, 4);
+  Value scHi = arith::ShLIOp::create(b, loc, bits(j - 4, 6, 2), four);
+  Value sc = arith::OrIOp::create(b, loc, scLo, scHi);
+  Value mLo = bits(j + 4, 4, 4);
+  Value mHi = arith::ShLIOp::create(b, loc, bits(j, 6, 2), four);
+  Value m = arith::OrIOp::create(b, loc, mLo, mHi);
+  return {sc, m};
+}
+
+std::pair<Value, Value>
+qforge::conv::emitQ4KSubBlockFactors(OpBuilder &b, Location loc, Value d,
+                                     Value dmin, Value sc, Value m) {
+  Type f32T = withShapeOf(sc, b.getF32Type());
+  Value scf = arith::UIToFPOp::create(b, loc, f32T, sc);
+  Value mf = arith::UIToFPOp::create(b, loc, withShapeOf(m, b.getF32Type()), m);
+  return {arith::MulFOp::create(b, loc, broadcastLike(b, loc, d, scf), scf),
+          arith::MulFOp::create(b, loc, broadcastLike(b, loc, dmin, mf), mf)};
+}
+
+Value qforge::conv::emitQ4KElements(OpBuilder &b, Location loc, Value codes,
+                                    Value dsc, Value mmin) {
+  Value q = arith::UIToFPOp::create(b, loc, withShapeOf(codes, b.getF32Type()),
+                                    toWidth(b, loc, codes, 32));
+  Value p = arith::MulFOp::create(b, loc, broadcastLike(b, loc, dsc, q), q);
+  return arith::SubFOp::create(b, loc, p, broadcastLike(b, loc, mmin, q));
+}
+
+Value qforge::conv::emitClampCodes(OpBuilder &b, Location loc, Value codes,
+                                   unsigned codeBits, unsigned numEntries) {
+  if (codeBits < 32 && (uint64_t(1) << codeBits) <= numEntries)
+    return codes;
+  return arith::MinUIOp::create(
+      b, loc, codes, constInt(b, loc, codes.getType(), numEntries - 1));
+}
+
+Value qforge::conv::emitRuntimeTableLookup(OpBuilder &b, Location loc,
+                                           Value table, Value indices) {
+  auto tableTy = cast<VectorType>(table.getType());
+  Type elem = tableTy.getElementType();
+  auto lookupOne = [&](Value idx) -> Value {
+    Value i = arith::IndexCastUIOp::create(b, loc, b.getIndexType(),
+                                           toWidth(b, loc, idx, 32));
+    return vector::ExtractOp::create(b, loc, table, OpFoldResult(i));
+  };
+  auto vt = dyn_cast<VectorType>(indices.getType());
+  if (!vt)
+    return lookupOne(indices);
+  auto resTy = VectorType::get(vt.getShape(), elem);
+  Value res = arith::ConstantOp::create(
+      b, loc, resTy, DenseElementsAttr::get(resTy, b.getZeroAttr(elem)));
+  for (int64_t l = 0; l < vt.getNumElements(); ++l) {
+    Value idx = vector::ExtractOp::create(b, loc, indices, l);
+    res = vector::InsertOp::create(b, loc, lookupOne(idx), res, l);
+  }
+  return res;
+}
+
+Value qforge::conv::emitKashinSign(OpBuilder &b, Location loc, Value seed,
+                                   Value index) {
+  Type t = index.getType();
+  Type f64T = withShapeOf(index, b.getF64Type());
+  auto c = [&](uint64_t v) {
+    return constInt(b, loc, t, static_cast<int64_t>(v));
+  };
+  // State after (index / 64 + 1) splitmix64 steps.
+  Value seedT = broadcastLike(b, loc, seed, index);
+  Value state0 = arith::XOrIOp::create(b, loc, seedT, c(0x6a09e667f3bcc909ULL));
+  Value word = arith::ShRUIOp::create(b, loc, index, c(6));
+  Value steps = arith::AddIOp::create(b, loc, word, c(1));
+  Value advance =
+      arith::MulIOp::create(b, loc, steps, c(0x9e3779b97f4a7c15ULL));
+  Value z = arith::AddIOp::create(b, loc, state0, advance);
+  auto mix = [&](Value v, unsigned sh, uint64_t mul) {
+    Value x = arith::XOrIOp::create(b, loc, v,
+                                    arith::ShRUIOp::create(b, loc, v, c(sh)));
+    return arith::MulIOp::create(b, loc, x, c(mul)).getResult();
+  };
+  z = mix(z, 30, 0xbf58476d1ce4e5b9ULL);
+  z = mix(z, 27, 0x94d049bb133111ebULL);
+  Value bits = arith::XOrIOp::create(b, loc, z,
+                                     arith::ShRUIOp::create(b, loc, z, c(31)));
+  Value lane = arith::AndIOp::create(b, loc, index, c(63));
+  Value shifted = arith::ShRUIOp::create(b, loc, bits, lane);
+  Value bit = arith::AndIOp::create(b, loc, shifted, c(1));
+  Value neg =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, bit, c(0));
+  auto cf = [&](double v) -> Value {
+    if (auto vt = dyn_cast<VectorType>(f64T))
+      return arith::ConstantOp::create(
+          b, loc, vt, DenseElementsAttr::get(vt, b.getF64FloatAttr(v)));
+    return arith::ConstantOp::create(b, loc, f64T, b.getF64FloatAttr(v));
+  };
+  Value minus = cf(-1.0);
+  Value plus = cf(1.0);
+  return arith::SelectOp::create(b, loc, neg, minus, plus);
+}
+
+std::pair<Value, Value> qforge::conv::emitComplexMul(OpBuilder &b, Location loc,
+                                                     Value ar, Value ai,
+                                                     Value br, Value bi) {
+  // One statement per operation: the IR must not depend on the host
+  // compiler's evaluation order of arguments.
+  Value acBr = arith::MulFOp::create(b, loc, ar, br);
+  Value aiBi = arith::MulFOp::create(b, loc, ai, bi);
+  Value rr = arith::SubFOp::create(b, loc, acBr, aiBi);
+  Value arBi = arith::MulFOp::create(b, loc, ar, bi);
+  Value aiBr = arith::MulFOp::create(b, loc, ai, br);
+  Value ri = arith::AddFOp::create(b, loc, arBi, aiBr);
+  return {rr, ri};
+}
+
+std::array<Value, 4> qforge::conv::emitFFTButterfly(OpBuilder &b, Location loc,
+                                                    Value ur, Value ui,
+                                                    Value vr, Value vi,
+                                                    Value wr, Value wi) {
+  auto [tr, ti] = emitComplexMul(b, loc, vr, vi, wr, wi);
+  return {arith::AddFOp::create(b, loc, ur, tr),
+          arith::AddFOp::create(b, loc, ui, ti),
+          arith::SubFOp::create(b, loc, ur, tr),
+          arith::SubFOp::create(b, loc, ui, ti)};
+}
+
+Value qforge::conv::emitDCTPosition(OpBuilder &b, Location loc, Value i,
+                                    int64_t n) {
+  Type t = i.getType();
+  auto c = [&](int64_t v) { return constInt(b, loc, t, v); };
+  Value half = arith::ShRUIOp::create(b, loc, i, c(1));
+  Value low = arith::AndIOp::create(b, loc, i, c(1));
+  Value odd =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, low, c(0));
+  // Odd i: n - 1 - (i - 1) / 2 = n - 1 - i / 2.
+  Value back = arith::SubIOp::create(b, loc, c(n - 1), half);
+  return arith::SelectOp::create(b, loc, odd, back, half);
+}
+
+Value qforge::conv::emitBitReverse(OpBuilder &b, Location loc, Value i,
+                                   unsigned logN) {
+  if (logN == 0)
+    return constInt(b, loc, i.getType(), 0);
+  Value x = toWidth(b, loc, i, 32);
+  Type t = x.getType();
+  auto c = [&](uint32_t v) {
+    return constInt(b, loc, t, static_cast<int32_t>(v));
+  };
+  static const uint32_t masks[5] = {0x55555555u, 0x33333333u, 0x0F0F0F0Fu,
+                                    0x00FF00FFu, 0x0000FFFFu};
+  for (unsigned k = 0; k < 5; ++k) {
+    unsigned sh = 1u << k;
+    Value loBits = arith::AndIOp::create(b, loc, x, c(masks[k]));
+    Value lo = arith::ShLIOp::create(b, loc, loBits, c(sh));
+    Value hiBits = arith::ShRUIOp::create(b, loc, x, c(sh));
+    Value hi = arith::AndIOp::create(b, loc, hiBits, c(masks[k]));
+    x = arith::OrIOp::create(b, loc, lo, hi);
+  }
+  return arith::ShRUIOp::create(b, loc, x, c(32 - logN));
+}
+
+Value qforge::conv::emitTruncF32Saturated(OpBuilder &b, Location loc, Value x) {
+  Type f64T = x.getType();
+  auto cst = [&](double v) -> Value {
+    if (auto vt = dyn_cast<VectorType>(f64T))
+      return arith::ConstantOp::create(
+          b, loc, vt, DenseElementsAttr::get(vt, b.getF64FloatAttr(v)));
+    return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(v));
+  };
+  double m = std::numeric_limits<float>::max();
+  Value hi = cst(m), lo = cst(-m);
+  Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, hi);
+  Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, lo);
+  Value inner = arith::SelectOp::create(b, loc, below, lo, x);
+  Value clamped = arith::SelectOp::create(b, loc, above, hi, inner);
+  return arith::TruncFOp::create(b, loc, withShapeOf(x, b.getF32Type()),
+                                 clamped);
 }

@@ -33,6 +33,7 @@
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 namespace qforge {
@@ -53,11 +54,18 @@ constexpr int64_t kMaxStaticShared = 48 * 1024;
 
 bool isSupportedFloat(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
 
-/// One qf op of an entry function and its kernel.
+/// One qf op of an entry function and its kernels, in launch order.
 struct Launch {
   Operation *op;
-  KernelInfo kernel;
-  SmallVector<Value> operands; // original SSA values (args) feeding it
+  SmallVector<KernelInfo, 2> kernels;
+  /// Original SSA values (args) feeding it: the weight, then the
+  /// activations (qf.matmul).
+  SmallVector<Value> operands;
+  /// Global buffers its kernels share, allocated by the host (`scratch`,
+  /// `workspace`): name and type.
+  SmallVector<std::pair<std::string, MemRefType>> buffers;
+  /// Kernel argument names of the weight's sections, in Section order.
+  SmallVector<std::string> sectionNames;
 };
 
 struct QFLowerToGPUPass
@@ -165,7 +173,7 @@ LogicalResult QFLowerToGPUPass::lowerFunction(func::FuncOp f,
   }
 
   // Plan and build a kernel per qf op.
-  SmallVector<Launch> launches;
+  SmallVector<Launch, 2> launches;
   OpBuilder b(f.getContext());
   unsigned counter = 0;
   for (Operation &op : body.without_terminator()) {
@@ -202,19 +210,17 @@ LogicalResult QFLowerToGPUPass::lowerFunction(func::FuncOp f,
     else
       l.operands.assign(op.operand_begin(), op.operand_end());
 
+    std::string why;
+    WeightPlan plan;
+    KernelDefs defs;
     if (auto dq = dyn_cast<qf::DequantizeOp>(op)) {
       auto qt = cast<qf::QuantizedTensorType>(dq.getInput().getType());
-      WeightPlan plan;
-      std::string why;
       if (!planWeight(qt.getFormat().getFormat(), qt.getShape(), 0, 4,
                       f.getContext(), plan, why))
         return op.emitOpError()
                << "qf-lower-to-gpu: cannot decode format '"
                << qt.getFormat().getFormat().str() << "' on the GPU: " << why;
-      b.setInsertionPoint(op.getBlock()->getTerminator());
-      l.kernel =
-          buildDequantKernel(b, op.getLoc(), getOrCreateKernelModule(kernels),
-                             name, plan, resTy.getElementType(), opts);
+      defs = dequantKernels(name, plan, resTy.getElementType(), opts);
     } else {
       auto mm = cast<qf::MatmulOp>(op);
       auto qt = cast<qf::QuantizedTensorType>(mm.getWeight().getType());
@@ -231,27 +237,55 @@ LogicalResult QFLowerToGPUPass::lowerFunction(func::FuncOp f,
                << " rows of activations exceed the small-M GEMM limit of "
                << kMaxGemvRows;
       num::FormatSpec spec = qt.getFormat().getFormat();
-      WeightPlan plan;
-      std::string why;
+      // The widest per-lane word count whose activation tile fits in 48 KiB
+      // of static shared memory; failing that, the narrowest one in dynamic
+      // shared memory (up to the chip's limit).
       bool ok = false;
+      unsigned lastEpt = 0;
       for (unsigned words = 4; words >= 1 && !ok; words /= 2) {
         if (!planWeight(spec, qt.getShape(), k, words, f.getContext(), plan,
                         why))
           return op.emitOpError() << "qf-lower-to-gpu: cannot decode format '"
                                   << spec.str() << "' on the GPU: " << why;
-        ok = gemvSharedBytes(plan, m) <= kMaxStaticShared;
-        if (!ok && (plan.isGGUF || plan.words == 1))
+        if (plan.elemsPerThread == lastEpt)
+          continue;
+        lastEpt = plan.elemsPerThread;
+        ok = gemvSharedBytes(plan, m, opts, k) <= kMaxStaticShared;
+        if (!ok && plan.isGGUF)
           break;
       }
-      if (!ok)
+      if (!ok && gemvSharedBytes(plan, m, opts, k) > opts.maxSharedBytes())
         return op.emitOpError()
                << "qf-lower-to-gpu: the activation tile of " << m
-               << " rows does not fit in 48 KiB of shared memory";
-      b.setInsertionPoint(op.getBlock()->getTerminator());
-      l.kernel = buildGemvKernel(
-          b, op.getLoc(), getOrCreateKernelModule(kernels), name, plan, m, n, k,
-          lt.getElementType(), resTy.getElementType(), opts);
+               << " rows needs " << gemvSharedBytes(plan, m, opts, k)
+               << " bytes of shared memory, more than the "
+               << opts.maxSharedBytes() << " of " << chip;
+      defs = gemvKernels(name, plan, m, n, k, lt.getElementType(),
+                         resTy.getElementType(), opts);
     }
+    for (const KernelDef &d : defs) {
+      if (d.sharedBytes() > opts.maxSharedBytes())
+        return op.emitOpError()
+               << "qf-lower-to-gpu: kernel '" << d.name << "' needs "
+               << d.sharedBytes() << " bytes of shared memory, more than the "
+               << opts.maxSharedBytes() << " of " << chip;
+      for (auto [t, an] : llvm::zip(d.argTypes, d.argNames)) {
+        if (an != "scratch" && an != "workspace")
+          continue;
+        auto *it = llvm::find_if(l.buffers,
+                                 [&](const auto &p) { return p.first == an; });
+        if (it == l.buffers.end())
+          l.buffers.push_back({an, cast<MemRefType>(t)});
+        else if (cast<MemRefType>(t).getNumElements() >
+                 it->second.getNumElements())
+          it->second = cast<MemRefType>(t);
+      }
+    }
+    l.sectionNames.assign(plan.argNames.begin(), plan.argNames.end());
+    b.setInsertionPoint(op.getBlock()->getTerminator());
+    for (const KernelDef &d : defs)
+      l.kernels.push_back(emitGPUKernel(
+          b, op.getLoc(), getOrCreateKernelModule(kernels), d, opts));
     launches.push_back(l);
   }
   if (launches.empty())
@@ -279,27 +313,55 @@ LogicalResult QFLowerToGPUPass::lowerFunction(func::FuncOp f,
   b.setInsertionPointToStart(hb);
   Location loc = f.getLoc();
   for (Launch &l : launches) {
-    SmallVector<Value> operands;
-    for (Value v : l.operands) {
-      auto ba = cast<BlockArgument>(v);
-      unsigned start = argStart[ba.getArgNumber()];
-      unsigned end = ba.getArgNumber() + 1 < argStart.size()
-                         ? argStart[ba.getArgNumber() + 1]
-                         : outStart;
-      for (unsigned i = start; i < end; ++i)
-        operands.push_back(hb->getArgument(i));
-    }
+    // Host values by kernel argument name: the weight's sections, the
+    // activations, the output, scratch buffers.
+    llvm::StringMap<Value> byName;
+    auto weight = cast<BlockArgument>(l.operands.front());
+    unsigned start = argStart[weight.getArgNumber()];
+    for (auto [i, n] : llvm::enumerate(l.sectionNames))
+      byName[n] = hb->getArgument(start + i);
+    if (l.operands.size() > 1)
+      byName["lhs"] = hb->getArgument(
+          argStart[cast<BlockArgument>(l.operands[1]).getArgNumber()]);
     for (OpOperand &use : l.op->getResult(0).getUses())
-      operands.push_back(hb->getArgument(outStart + use.getOperandNumber()));
+      byName["out"] = hb->getArgument(outStart + use.getOperandNumber());
     auto c = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
-    gpu::KernelDim3 grid{c(l.kernel.grid[0]), c(l.kernel.grid[1]),
-                         c(l.kernel.grid[2])};
-    gpu::KernelDim3 block{c(l.kernel.block[0]), c(l.kernel.block[1]),
-                          c(l.kernel.block[2])};
-    gpu::LaunchFuncOp::create(b, l.op->getLoc(), l.kernel.func, grid, block,
-                              /*dynamicSharedMemorySize=*/Value(), operands);
+    // Scratch buffers: allocated before the launches, freed after them.
+    SmallVector<Value> allocated;
+    for (auto &[bn, bt] : l.buffers) {
+      Value t0 = gpu::WaitOp::create(b, loc, b.getType<gpu::AsyncTokenType>(),
+                                     ValueRange{})
+                     .getAsyncToken();
+      auto alloc = gpu::AllocOp::create(
+          b, loc, bt, b.getType<gpu::AsyncTokenType>(), ValueRange{t0},
+          ValueRange{}, ValueRange{}, /*hostShared=*/nullptr);
+      gpu::WaitOp::create(b, loc, Type(), ValueRange{alloc.getAsyncToken()});
+      byName[bn] = alloc.getMemref();
+      allocated.push_back(alloc.getMemref());
+    }
+    for (const KernelInfo &k : l.kernels) {
+      SmallVector<Value> operands;
+      for (const std::string &n : k.argNames)
+        operands.push_back(byName.lookup(n));
+      gpu::KernelDim3 grid{c(k.grid[0]), c(k.grid[1]), c(k.grid[2])};
+      gpu::KernelDim3 block{c(k.block[0]), c(k.block[1]), c(k.block[2])};
+      Value dyn;
+      if (k.dynamicSharedBytes)
+        dyn = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
+                                           k.dynamicSharedBytes);
+      gpu::LaunchFuncOp::create(b, l.op->getLoc(), k.func, grid, block, dyn,
+                                operands);
+    }
+    for (Value buf : allocated) {
+      Value t0 = gpu::WaitOp::create(b, loc, b.getType<gpu::AsyncTokenType>(),
+                                     ValueRange{})
+                     .getAsyncToken();
+      auto d = gpu::DeallocOp::create(b, loc, b.getType<gpu::AsyncTokenType>(),
+                                      ValueRange{t0}, buf);
+      gpu::WaitOp::create(b, loc, Type(), ValueRange{d.getAsyncToken()});
+    }
   }
   func::ReturnOp::create(b, loc);
   f.erase();

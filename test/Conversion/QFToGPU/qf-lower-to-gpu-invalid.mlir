@@ -1,33 +1,11 @@
 // RUN: quant-opt %s -split-input-file -qf-lower-to-gpu -verify-diagnostics
 
-func.func @asq(%w: !qf.tensor<16x64xf32, "asq:16:row">) -> tensor<16x64xf32> {
-  // expected-error @below {{cannot decode format 'asq:16:ch' on the GPU: learned and Kashin codebooks are not decoded by the GPU kernels}}
-  %0 = qf.dequantize %w : !qf.tensor<16x64xf32, "asq:16:row"> -> tensor<16x64xf32>
-  return %0 : tensor<16x64xf32>
-}
-
-// -----
-
-func.func @int3(%w: !qf.tensor<16x64xf32, "int3:g32">) -> tensor<16x64xf32> {
-  // expected-error @below {{codes of 3 bits straddle 32-bit words}}
-  %0 = qf.dequantize %w : !qf.tensor<16x64xf32, "int3:g32"> -> tensor<16x64xf32>
-  return %0 : tensor<16x64xf32>
-}
-
-// -----
-
-func.func @outliers(%w: !qf.tensor<16x128xf32, "int4:g64:outliers=2^-7">) -> tensor<16x128xf32> {
-  // expected-error @below {{sparse outliers are not patched by the GPU kernels}}
-  %0 = qf.dequantize %w : !qf.tensor<16x128xf32, "int4:g64:outliers=2^-7"> -> tensor<16x128xf32>
-  return %0 : tensor<16x128xf32>
-}
-
-// -----
-
-func.func @q4k(%w: !qf.tensor<4x256xf32, "q4_k">) -> tensor<4x256xf32> {
-  // expected-error @below {{the q4_k layout is not decoded by the GPU kernels}}
-  %0 = qf.dequantize %w : !qf.tensor<4x256xf32, "q4_k"> -> tensor<4x256xf32>
-  return %0 : tensor<4x256xf32>
+// Formats the kernels reject are in unsupported-formats.mlir; this one reads
+// blocks along the flat order only.
+func.func @blocks_axis0(%w: !qf.tensor<64x32xf32, "int4:g32@0">) -> tensor<64x32xf32> {
+  // expected-error @below {{cannot decode format 'int4:g32@0' on the GPU: blocks must run along the last dimension}}
+  %0 = qf.dequantize %w : !qf.tensor<64x32xf32, "int4:g32@0"> -> tensor<64x32xf32>
+  return %0 : tensor<64x32xf32>
 }
 
 // -----

@@ -40,7 +40,9 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <array>
 #include <string>
+#include <utility>
 
 namespace qforge::conv {
 
@@ -133,6 +135,154 @@ mlir::Value emitScale(mlir::OpBuilder &b, mlir::Location loc,
 /// Converts an f32 scalar/vector to `floatType` (truncf) if it differs.
 mlir::Value emitConvertResult(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value f32Value, mlir::Type floatType);
+
+//===----------------------------------------------------------------------===//
+// Extended decoders: odd code widths, q4_k, learned codebooks, Kashin codes
+//===----------------------------------------------------------------------===//
+//
+// The functions below extend the ones above to the formats isDecodable()
+// rejects; isDecodable() itself is unchanged (the CPU lowering relies on
+// it). They follow the same rules: arith and vector operations only, scalar
+// or vector operands, and the
+// arithmetic of the reference decoder operation for operation, so that the
+// values are bit-identical to qforge::num::dequantize on every target. No
+// emitted floating-point operation carries fast-math flags, so none may be
+// contracted into an FMA.
+
+/// Whether the element codes of `spec` can be decoded with the functions of
+/// this header, the extended ones included: everything isDecodable()
+/// accepts, plus the q4_k layout, learned (asq) codebooks (the codebook is a
+/// runtime table the caller loads) and Kashin codes (the caller applies the
+/// inverse transform, see emitKashinSign and the FFT helpers). Outliers are
+/// patched by the caller. On false, `why` says what is missing.
+bool isDecodableExtended(const num::FormatSpec &spec, std::string &why);
+
+/// Extracts the `bits`-bit code (1 <= bits <= word width) that starts at bit
+/// `bitOffset` of a Plain-layout LSB-first code stream held in `words`:
+/// words[0] holds stream bits [0, W), words[1] bits [W, 2W), ... (W = the
+/// words' integer width; the stream's bytes read little-endian). A code
+/// that straddles two words is assembled from both:
+///   ((words[k] >> s) | (words[k + 1] << (W - s))) & (2^bits - 1)
+/// with k = bitOffset / W, s = bitOffset % W. `words` are integer scalars or
+/// vectors of one type (vector lanes are independent streams); the result
+/// has that type, code in the low bits, upper bits zero. Requires
+/// bitOffset + bits <= W * words.size(). Equal to num::unpackCodes for
+/// every width 1..8, the odd ones (3, 5, 6, 7) included.
+mlir::Value emitExtractStreamCode(mlir::OpBuilder &b, mlir::Location loc,
+                                  llvm::ArrayRef<mlir::Value> words,
+                                  uint64_t bitOffset, unsigned bits);
+
+/// All floor(W * words.size() / bits) codes of `words`, in stream order
+/// (emitExtractStreamCode at offsets 0, bits, 2 bits, ...). With
+/// words.size() a multiple of `bits`, that is 32 * words.size() / bits
+/// codes for i32 words, every one of them inside the words.
+void emitUnpackStreamCodes(mlir::OpBuilder &b, mlir::Location loc,
+                           llvm::ArrayRef<mlir::Value> words, unsigned bits,
+                           llvm::SmallVectorImpl<mlir::Value> &codes);
+
+/// The `bits`-bit code at a runtime bit offset `shift` (0 <= shift < W, same
+/// integer type as the words) of the two consecutive stream words `lo`
+/// (stream bits [kW, kW + W)) and `hi` (the next W bits; any value when the
+/// code ends inside `lo`):
+///   trunc((zext(hi) << W | zext(lo)) >> shift) & (2^bits - 1).
+/// Used to decode one element at a runtime index (e.g. under an outlier).
+mlir::Value emitExtractStreamCodeAt(mlir::OpBuilder &b, mlir::Location loc,
+                                    mlir::Value lo, mlir::Value hi,
+                                    mlir::Value shift, unsigned bits);
+
+/// q4_k: the 6-bit scale and min of sub-block `subBlock` (0..7) of a
+/// super-block, from its 12 `scales` bytes given as three little-endian
+/// 32-bit words (`scaleWords`, i32 scalars or vectors; for a 144-byte block
+/// read as 36 words these are words 1, 2 and 3). Unpacks as ggml's
+/// get_scale_min_k4 / num::unpackQ4KScales:
+///   j < 4:  sc = q[j] & 63,                        m = q[j+4] & 63
+///   j >= 4: sc = (q[j+4] & 15) | ((q[j-4] >> 6) << 4),
+///           m  = (q[j+4] >> 4) | ((q[j] >> 6) << 4).
+/// Returns {sc, m} in the type of the words.
+std::pair<mlir::Value, mlir::Value>
+emitQ4KScaleMin(mlir::OpBuilder &b, mlir::Location loc,
+                llvm::ArrayRef<mlir::Value> scaleWords, unsigned subBlock);
+
+/// q4_k: the f32 factors of one sub-block, {d * float(sc), dmin * float(m)}
+/// (one f32 multiply each), from the decoded f16 super-block scales `d`,
+/// `dmin` (f32) and the integer `sc`, `m` of emitQ4KScaleMin.
+std::pair<mlir::Value, mlir::Value>
+emitQ4KSubBlockFactors(mlir::OpBuilder &b, mlir::Location loc, mlir::Value d,
+                       mlir::Value dmin, mlir::Value sc, mlir::Value m);
+
+/// q4_k elements: `dsc * float(q) - mmin`, an f32 multiply followed by an
+/// f32 subtraction (never fused), as num::dequantizeGGUFBlock computes
+/// `d1 * (q & 15) - m1`. `codes` are the 4-bit codes (integer scalar or
+/// vector, upper bits zero); `dsc`, `mmin` f32 scalars (broadcast) or of
+/// the codes' shape.
+mlir::Value emitQ4KElements(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value codes, mlir::Value dsc,
+                            mlir::Value mmin);
+
+/// Learned codebooks: clamps `codeBits`-bit codes to `numEntries` - 1. The
+/// reference reads code c of a codebook with s levels as entry
+/// min(c, s - 1) (codes the quantizer never writes when s is not a power of
+/// two). Returns `codes` unchanged when numEntries >= 2^codeBits. Integer
+/// scalar or vector, unsigned compare.
+mlir::Value emitClampCodes(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value codes, unsigned codeBits,
+                           unsigned numEntries);
+
+/// Looks `indices` (integer scalar or vector, each < N; clamp first) up in
+/// a runtime table `table`, a 1-D vector<N x T> SSA value (e.g. a group's
+/// learned codebook or Kashin centroids, loaded at run time and decoded);
+/// returns values of type T with the shape of `indices`. One dynamic
+/// vector.extract per lane. Decode stored learned codebook entries with
+/// emitDecodeScale(spec.scaleType, raw): it is exact for f32, f16 and bf16,
+/// as num::dequantize reads them.
+mlir::Value emitRuntimeTableLookup(mlir::OpBuilder &b, mlir::Location loc,
+                                   mlir::Value table, mlir::Value indices);
+
+/// Kashin: the sign eps[index] (f64, +1.0 or -1.0) of
+/// num::randomSigns(n, seed) for any n > index: bit (index % 64) of the
+/// (index / 64 + 1)-th output of splitmix64 started at
+/// seed ^ 0x6a09e667f3bcc909 (the state after k + 1 steps is
+/// state0 + (k + 1) * 0x9e3779b97f4a7c15, so any element is computed
+/// directly). `seed` is an i64 scalar (read from the first 8 bytes of the
+/// Codebooks section), `index` an i64 scalar or vector.
+mlir::Value emitKashinSign(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value seed, mlir::Value index);
+
+/// (ar + i ai) * (br + i bi) as std::complex<double> multiplies (the
+/// textbook formula, each product rounded, no FMA):
+///   re = ar*br - ai*bi,  im = ar*bi + ai*br.
+/// f64 (or f32) scalars or vectors; returns {re, im}.
+std::pair<mlir::Value, mlir::Value>
+emitComplexMul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value ar,
+               mlir::Value ai, mlir::Value br, mlir::Value bi);
+
+/// One radix-2 butterfly of num::FFTPlan: t = v * w (emitComplexMul), then
+/// u' = u + t, v' = u - t componentwise. Returns {u're, u'im, v're, v'im}.
+/// For the inverse transform pass the conjugated twiddle (wi negated).
+std::array<mlir::Value, 4> emitFFTButterfly(mlir::OpBuilder &b,
+                                            mlir::Location loc, mlir::Value ur,
+                                            mlir::Value ui, mlir::Value vr,
+                                            mlir::Value vi, mlir::Value wr,
+                                            mlir::Value wi);
+
+/// The reordering of num::DCTPlan: element i of the DCT input goes to
+/// position i / 2 (i even) or n - 1 - (i - 1) / 2 (i odd) of the FFT buffer,
+/// and the inverse reads it back from there. `i` is an integer or index
+/// scalar/vector; `n` a constant.
+mlir::Value emitDCTPosition(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value i, int64_t n);
+
+/// The radix-2 FFT input permutation of num::FFTPlan for a power-of-two
+/// length 2^logN (logN <= 31): the low logN bits of `i` (i32 scalar or
+/// vector) reversed (mask-and-shift swaps, arith only).
+mlir::Value emitBitReverse(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value i, unsigned logN);
+
+/// `x` (f64 scalar or vector) rounded to f32, saturated to +-FLT_MAX
+/// instead of overflowing to +-inf (NaN stays NaN): how
+/// num::kashinReconstruct turns a decoded Kashin value into f32.
+mlir::Value emitTruncF32Saturated(mlir::OpBuilder &b, mlir::Location loc,
+                                  mlir::Value x);
 
 } // namespace qforge::conv
 

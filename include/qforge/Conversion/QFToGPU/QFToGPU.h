@@ -13,15 +13,30 @@
 //
 // Kernel ABI (one pointer per argument, in this order; names are recorded in
 // the kernel's `qf.kernel_args` attribute):
-//   weight sections present in the format, in Section order:
-//     codes       memref<(bytes/4) x i32> (Plain) or memref<(bytes/2) x i16>
-//                 (GGUF block layouts)
-//     scales      memref<G x f32 | i16 | i8> (raw scale bits)
-//     zero_points memref<G x i8>
+//   weight sections present in the format, in Section order (each kernel
+//   takes those it reads):
+//     codes        memref<(bytes/4) x i32> (Plain, q4_k, Kashin) or
+//                  memref<(bytes/2) x i16> (q4_0, q8_0, iq4_nl blocks)
+//     scales       memref<G x f32 | i16 | i8> (raw scale bits)
+//     zero_points  memref<G x i8>
+//     codebooks    memref<(G*levels) x f32 | i16> (learned) or
+//                  memref<(bytes/4) x i32> (Kashin: seed, then centroids)
+//     super_scales memref<S x f32>
+//     outliers     memref<(bytes/2) x i16> (indices, then values)
 //   lhs           memref<(M*K) x T>            (qf.matmul only)
+//   scratch       memref<(M*K) x f32>          (Kashin GEMV: P x; size in
+//                                               `qf.scratch_bytes`)
+//   workspace     memref<W x f64>              (Kashin transforms too long
+//                                               for shared memory, Bluestein
+//                                               FFTs; `qf.workspace_bytes`)
 //   out           memref<numel x T>            (flat, row-major)
-// The launch configuration is chosen by the pass and recorded on the kernel
-// as `known_block_size` / `known_grid_size`.
+// A qf op may launch several kernels, in order: dequantization then the
+// outlier scatter (`<name>_outliers`); the Kashin activation transform
+// (`<name>_px`) then the GEMV. The launch configuration is chosen by the
+// pass and recorded on each kernel as `known_block_size` /
+// `known_grid_size`, plus `qf.dynamic_shared_bytes` when the kernel uses
+// dynamic shared memory (to pass at launch). The host function allocates
+// `scratch` and `workspace` itself (gpu.alloc), around the launches.
 //
 //===----------------------------------------------------------------------===//
 
