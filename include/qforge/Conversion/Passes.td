@@ -28,22 +28,32 @@ def QFLowerToGPU : Pass<"qf-lower-to-gpu", "mlir::ModuleOp"> {
     function that launches kernels of a `gpu.module @qf_kernels`. The host
     function takes flat memrefs: each argument in order (a `!qf.tensor`
     becomes its storage sections), then one output buffer per result. The
-    kernels take the weight's sections, the activations, then the output
-    (bare pointers):
+    kernels take (bare pointers, names in `qf.kernel_args`) the weight's
+    sections, the activations, a scratch buffer, then the output:
 
     * dequantization: one thread decodes a packed word of 8-32 weights
-      (one 128-bit load when the group allows it) and writes them with
-      128-bit stores; lookup tables live in shared memory;
+      (one 128-bit load when the group allows it; 32 or 64 codes of 3, 5,
+      6 or 7 bits from whole words; 64 elements of a q4_k super-block) and
+      writes them with 128-bit stores; lookup tables and learned codebooks
+      live in shared memory; sparse outliers are written by a second
+      (scatter) kernel; Kashin codes are decoded one vector per block, the
+      inverse transform applied in f64 with the reference's data flow
+      (radix-2 or Bluestein FFT), in shared memory or, for long or
+      non-power-of-two vectors, in a global workspace;
     * fused GEMV / small-M GEMM (M <= 16): one warp per output row, the
       activations staged in shared memory (f32, padded against bank
-      conflicts), 128-bit weight loads per lane, shuffle reductions; the
-      decoded weights never reach global memory.
+      conflicts; dynamic shared memory beyond 48 KiB), 128-bit weight loads
+      per lane, shuffle reductions; outliers enter as a per-row correction
+      sum x_k (outlier - dense); a Kashin GEMV computes W x = U x + V (P x)
+      with P x written to a scratch buffer by a first kernel; the decoded
+      weights never reach global memory.
 
     The launch configuration is chosen here and recorded on each kernel
-    (`known_block_size`, `known_grid_size`); the kernel argument names are in
-    `qf.kernel_args`. Formats the kernels cannot decode (learned, Kashin,
-    q4_k, outliers, double quantization, codes not dividing 32 bits) are
-    rejected with a diagnostic.
+    (`known_block_size`, `known_grid_size`, `qf.dynamic_shared_bytes`,
+    `qf.scratch_bytes`, `qf.workspace_bytes`). Formats the kernels cannot
+    decode (Kashin vectors or learned codebooks that are not contiguous,
+    groups of odd-width codes or Kashin vectors not a multiple of 32, learned
+    codebooks with outliers) are rejected with a diagnostic.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::func::FuncDialect",
@@ -97,7 +107,9 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
     * every `!qf.tensor` function argument becomes one `tensor<Bxi8>`
       argument per non-empty storage section, in section order (codes,
       scales, zero_points, codebooks, super_scales, outliers); `qf.constant`
-      becomes one `arith.constant` per section;
+      becomes one `arith.constant` per section (read from the weight file
+      for external storage) and `qf.external_constant` one `arith.constant`
+      over the file's data;
     * `qf.dequantize`: packed codes are loaded as byte vectors, unpacked
       (shifts, masks, interleaves), decoded and scaled by the shared decode
       emitter (QFCommon/DecodeEmitter.h) and written with vector stores;
@@ -106,23 +118,50 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
       the only use is a `bufferization.materialize_in_destination`, the
       destination is written directly;
     * `qf.matmul` with `transpose_weight` and M <= 16: fused dequant-GEMV /
-      small-M GEMM, one weight row at a time, the decoded chunk multiplied
-      into independent vector accumulators with `vector.fma`, so no decoded
-      weight reaches memory; other shapes dequantize the weight and use
-      `linalg.matmul`.
+      small-M GEMM. Codes are decoded as planes (the codes at the same bit
+      position of each byte, or of each 4-byte word, form one vector), the
+      activations having been permuted once into that order, and the group
+      scale multiplies each chunk's partial dot product; 4 weight rows
+      share every activation load (M <= 2). No decoded weight reaches
+      memory; outliers are added as a sparse correction;
+    * `qf.matmul` with `transpose_weight` and M > 16: tiled GEMM, weight
+      tiles of up to 256 KiB dequantized into a buffer and multiplied by a
+      4x4 register-blocked micro-kernel;
+    * f16/bf16 activations and results of these two forms are widened and
+      narrowed by elementwise `arith.extf` / `arith.truncf` around the f32
+      kernels; any other `qf.matmul` dequantizes the weight and uses a
+      `linalg.generic` contraction.
+
+    Decoded: integer, minifloat and lookup-table codes of 1-8 bits (1, 2,
+    4 and 8 bits vectorised, 3/5/6/7 bits by a scalar path), scales of every
+    type, zero points, double quantization, sparse outliers, learned (asq)
+    codebooks and the q4_0, q8_0, iq4_nl and q4_k GGUF layouts, all
+    bit-identical to `qforge::num::dequantize`.
+
+    Kashin codes (`kashin:<bu>+<bv>[:dct|:hadamard]`, `kashin:<b>:joint`,
+    vectors along rows, columns or blocks): each vector decodes as
+    x = u + P^T v in f64, with P^T evaluated by `scf` loops over f64
+    scratch buffers (`memref.alloc`) that perform the reference's
+    operations in its order (`num::RandomizedTransform::applyT`: radix-2
+    FFT butterflies or Bluestein's chirp-z for other DCT lengths, the DCT's
+    reordering and rotations, the Walsh-Hadamard passes, the sign vector
+    recomputed from the stored seed), with the plans' twiddles, rotations
+    and chirps as constant tables, then rounded to f32: bit-identical to
+    `qforge::num::dequantize`. A `qf.matmul` on a Kashin weight dequantizes
+    it once and uses the tiled GEMM for any M.
 
     `target` selects the table lookup: `avx512` uses vpermps
-    (`llvm.x86.avx512.permvar.sf.512`), `avx2` vpermps on 8 lanes, `neon`
-    and unknown targets a portable select tree; `host` picks from the
-    running CPU. Public functions get `llvm.emit_c_interface`. Formats the
-    emitter cannot decode (learned, Kashin, q4_k) are rejected with a
-    diagnostic.
+    (`llvm.x86.avx512.permvar.sf.512`, 16 lanes), `avx2` vpermps on 8
+    lanes, `neon` `tbl`, unknown targets a portable select tree; `host`
+    picks from the running CPU. Public functions get
+    `llvm.emit_c_interface`.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
     "mlir::func::FuncDialect", "mlir::linalg::LinalgDialect",
-    "mlir::LLVM::LLVMDialect", "mlir::scf::SCFDialect",
-    "mlir::tensor::TensorDialect", "mlir::vector::VectorDialect"
+    "mlir::LLVM::LLVMDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+    "mlir::vector::VectorDialect"
   ];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",

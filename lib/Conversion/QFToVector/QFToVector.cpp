@@ -18,6 +18,8 @@
 #include "qforge/Conversion/QFCommon/DecodeEmitter.h"
 #include "qforge/Dialect/QF/IR/QF.h"
 #include "qforge/Numerics/GGUF.h"
+#include "qforge/Numerics/GroupGeometry.h"
+#include "qforge/Numerics/Transforms.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -36,6 +38,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -46,7 +49,10 @@
 #include "llvm/Support/MathExtras.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <cmath>
+#include <complex>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <tuple>
@@ -273,6 +279,8 @@ public:
 
   /// Elements per vector chunk (0: scalar path only).
   int64_t vectorWidth() const {
+    if (f.layout == Layout::Q4_K)
+      return cols % 256 == 0 ? 256 : 0;
     if (f.layout != Layout::Plain)
       return cols % 32 == 0 ? 32 : 0;
     if (f.kind == num::ElementKind::Learned && !learnedVectorizable())
@@ -300,6 +308,23 @@ public:
   /// starting at flat element `e`.
   Value decodeChunk(Value e, int64_t width) {
     auto f32 = b.getF32Type();
+    if (f.layout == Layout::Q4_K) {
+      // The super-block's 8 sub-blocks are its elements in order.
+      SmallVector<Value> subs = decodeQ4KBlock(e);
+      while (subs.size() > 1) {
+        SmallVector<Value> next;
+        for (size_t i = 0; i < subs.size(); i += 2) {
+          int64_t n = cast<VectorType>(subs[i].getType()).getNumElements();
+          SmallVector<int64_t> mask;
+          for (int64_t k = 0; k < 2 * n; ++k)
+            mask.push_back(k);
+          next.push_back(
+              vector::ShuffleOp::create(b, loc, subs[i], subs[i + 1], mask));
+        }
+        subs = std::move(next);
+      }
+      return subs.front();
+    }
     if (f.layout != Layout::Plain)
       return decodeGGUFBlock(e);
     Value byteOff = arith::DivUIOp::create(
@@ -314,14 +339,22 @@ public:
   }
 
   /// How the fused matmul reads a chunk of packed codes: `bytes` bytes
-  /// hold `codes` codes decoded as `planes` vectors of `bytes` lanes
-  /// (planes * bytes == codes). With `interleaved`, lane j of plane s is
-  /// element planes * j + s of the chunk (the codes of one byte land in
-  /// different planes, so no shuffle is needed to unpack them); otherwise
-  /// it is element s * bytes + j (GGUF nibble halves, 8-bit codes).
+  /// hold `codes` codes decoded as `planes` vectors of `lanes` lanes
+  /// (planes * lanes == codes). With `interleaved`, lane j of plane s is
+  /// element planes * j + s of the chunk (the codes of one byte, or of one
+  /// 4-byte word, land in different planes, so no shuffle is needed to
+  /// unpack them); otherwise it is element s * lanes + j (GGUF nibble
+  /// halves, q4_k sub-blocks, 8-bit codes).
   struct Planes {
     int64_t bytes = 0, codes = 0, planes = 0;
     bool interleaved = false;
+    /// Lanes per plane vector: `bytes` (one byte per i32 lane), or
+    /// bytes / 4 when each i32 lane holds 4 packed bytes (`wordLanes`).
+    int64_t lanes = 0;
+    bool wordLanes = false;
+    /// With word lanes, groups may be smaller than the chunk: each lane
+    /// then takes the scale of its own group (groupsPerChunk > 1).
+    int64_t groupsPerChunk = 1;
   };
 
   /// The plane geometry for rows of `cols` elements, or nullopt when the
@@ -330,9 +363,15 @@ public:
   std::optional<Planes> planeGeometry() const {
     Planes p;
     if (f.layout == Layout::Q4_0 || f.layout == Layout::IQ4_NL) {
-      p = {16, 32, 2, false};
+      p = {16, 32, 2, false, 16};
     } else if (f.layout == Layout::Q8_0) {
-      p = {32, 32, 1, false};
+      p = {32, 32, 1, false, 32};
+    } else if (f.layout == Layout::Q4_K) {
+      // Eight sub-blocks of 32 elements, each its own plane (decoded with
+      // its scale and min: chunkScale is null).
+      p = {32, 256, 8, false, 32};
+    } else if (std::optional<Planes> w = wordLaneGeometry()) {
+      p = *w;
     } else if (f.layout != Layout::Plain) {
       return std::nullopt;
     } else if (f.kind == num::ElementKind::Learned && !learnedVectorizable()) {
@@ -352,7 +391,7 @@ public:
           continue;
         if (groupRun % codes != 0 && groupRun % cols != 0)
           continue;
-        p = {bytes, codes, perByte, perByte > 1};
+        p = {bytes, codes, perByte, perByte > 1, bytes};
         found = true;
         break;
       }
@@ -364,11 +403,70 @@ public:
     return p;
   }
 
+  /// Word lanes (x86): 1/2/4-bit Int, Float and Lut codes without zero
+  /// points or double quantization are read as i32 lanes of 4 packed bytes
+  /// each (16 lanes on AVX-512, 8 on AVX2): plane s of lane j is element
+  /// (32 / bits) * j + s of the chunk, obtained by a shift, so no byte has
+  /// to be widened into a lane first. Groups smaller than the chunk (but
+  /// covering whole lanes, along the last axis) give each lane its own
+  /// scale.
+  std::optional<Planes> wordLaneGeometry() const {
+    if ((target != "avx512" && target != "avx2") || f.layout != Layout::Plain ||
+        f.zeroPoint || f.doubleQuant ||
+        (f.bits != 1 && f.bits != 2 && f.bits != 4) ||
+        (f.kind != num::ElementKind::Int && f.kind != num::ElementKind::Float &&
+         f.kind != num::ElementKind::Lut))
+      return std::nullopt;
+    Planes p;
+    p.lanes = target == "avx512" ? 16 : 8;
+    p.bytes = 4 * p.lanes;
+    p.planes = 32 / f.bits;
+    p.codes = p.lanes * p.planes;
+    p.interleaved = true;
+    p.wordLanes = true;
+    if (p.codes > cols || (cols * f.bits) % 8 != 0)
+      return std::nullopt;
+    if (groupRun % p.codes == 0 || groupRun % cols == 0)
+      return p;
+    if (inner == 1 && f.granularity == num::Granularity::Block &&
+        p.codes % groupRun == 0 && groupRun % p.planes == 0 &&
+        f.scaleType != num::ScaleType::None) {
+      p.groupsPerChunk = p.codes / groupRun;
+      return p;
+    }
+    return std::nullopt;
+  }
+
+  /// The scales of the chunk starting at flat element `e` as a
+  /// vector<lanes x f32>, or a null Value for formats without scales.
+  Value chunkScaleVector(Value e, const Planes &p) {
+    auto vt = VectorType::get({p.lanes}, b.getF32Type());
+    if (p.groupsPerChunk == 1) {
+      Value s = chunkScale(e);
+      return s ? vector::BroadcastOp::create(b, loc, vt, s) : Value();
+    }
+    unsigned sb = FormatSpec::scaleBits(f.scaleType) / 8;
+    int64_t ng = p.groupsPerChunk;
+    Value off = arith::MulIOp::create(b, loc, groupOf(e), cIdx(b, loc, sb));
+    Value raw = readVector(sec[unsigned(Section::Scales)], off, ng * sb);
+    if (sb > 1)
+      raw = vector::BitCastOp::create(
+          b, loc, VectorType::get({ng}, b.getIntegerType(8 * sb)), raw);
+    Value scales = conv::emitDecodeScale(b, loc, f.scaleType, raw);
+    SmallVector<int64_t> mask;
+    int64_t lanesPerGroup = p.lanes / ng;
+    for (int64_t j = 0; j < p.lanes; ++j)
+      mask.push_back(j / lanesPerGroup);
+    return vector::ShuffleOp::create(b, loc, scales, scales, mask);
+  }
+
   /// The unscaled f32 values of the chunk starting at flat element `e`
   /// (which starts a chunk of its row), one vector per plane. Zero points
   /// are applied; scales are not (see chunkScale).
   SmallVector<Value> decodePlanes(Value e, const Planes &p) {
     auto f32 = b.getF32Type();
+    if (f.layout == Layout::Q4_K)
+      return decodeQ4KBlock(e);
     Value bytes, gid;
     if (f.layout != Layout::Plain) {
       int64_t bb = num::ggufBlockBytes(f.layout);
@@ -390,13 +488,16 @@ public:
       return out;
     }
     unsigned bits = f.layout == Layout::Plain ? f.bits : 4;
-    auto i32v = VectorType::get({p.bytes}, b.getI32Type());
-    Value wide = arith::ExtUIOp::create(b, loc, i32v, bytes);
-    bool raw = permuteIgnoresHighBits(bits, p.bytes);
+    auto i32v = VectorType::get({p.lanes}, b.getI32Type());
+    Value wide =
+        p.wordLanes ? vector::BitCastOp::create(b, loc, i32v, bytes).getResult()
+                    : arith::ExtUIOp::create(b, loc, i32v, bytes).getResult();
+    unsigned laneBits = p.wordLanes ? 32 : 8;
+    bool raw = permuteIgnoresHighBits(bits, p.lanes);
     for (int64_t s = 0; s < p.planes; ++s) {
       unsigned sh = static_cast<unsigned>(s) * bits;
       Value c;
-      if (raw || sh + bits == 8) {
+      if (raw || sh + bits == laneBits) {
         // Bits above the code are either zero (the top code of a byte) or
         // ignored by the permute lookup.
         c = sh ? arith::ShRUIOp::create(
@@ -436,6 +537,8 @@ public:
   /// The f32 scale (times the super-scale) of the group holding flat
   /// element `e`, or a null Value for formats without scales.
   Value chunkScale(Value e) {
+    if (f.layout == Layout::Q4_K)
+      return {};
     if (f.layout != Layout::Plain) {
       Value blk = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 32));
       return blockScaleGGUF(blk, num::ggufBlockBytes(f.layout));
@@ -450,6 +553,8 @@ public:
   /// Decoded f32 value of flat element `e` (any format, scalar code path).
   Value decodeElement(Value e) {
     auto f32 = b.getF32Type();
+    if (f.layout == Layout::Q4_K)
+      return decodeQ4KElement(e);
     if (f.layout != Layout::Plain)
       return decodeGGUFElement(e);
     Value bitPos = arith::MulIOp::create(b, loc, e, cIdx(b, loc, f.bits));
@@ -611,8 +716,8 @@ private:
             b, loc, vt,
             DenseElementsAttr::get(vt, b.getIntegerAttr(it, s - 1)));
       else
-        last = arith::ConstantOp::create(b, loc, it,
-                                         b.getIntegerAttr(it, s - 1));
+        last =
+            arith::ConstantOp::create(b, loc, it, b.getIntegerAttr(it, s - 1));
       codes = arith::MinUIOp::create(b, loc, codes, last);
     }
     Value cbs = sec[unsigned(Section::Codebooks)];
@@ -676,6 +781,94 @@ private:
     Value off = arith::MulIOp::create(b, loc, blk, cIdx(b, loc, bb));
     return conv::emitDecodeScale(b, loc, num::ScaleType::F16,
                                  readInt(code(), off, 2));
+  }
+
+  /// q4_k super-block header of the block holding flat element `e`: the
+  /// byte offset of the block, d and dmin (f32), and the 12 scale bytes as
+  /// three little-endian i32 words.
+  struct Q4KHeader {
+    Value base, d, dmin;
+    SmallVector<Value, 3> scaleWords;
+  };
+  Q4KHeader readQ4KHeader(Value e) {
+    Q4KHeader h;
+    Value blk = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 256));
+    h.base = arith::MulIOp::create(b, loc, blk, cIdx(b, loc, 144));
+    auto at = [&](int64_t off) {
+      return arith::AddIOp::create(b, loc, h.base, cIdx(b, loc, off));
+    };
+    h.d = conv::emitDecodeScale(b, loc, num::ScaleType::F16,
+                                readInt(code(), h.base, 2));
+    h.dmin = conv::emitDecodeScale(b, loc, num::ScaleType::F16,
+                                   readInt(code(), at(2), 2));
+    for (int w = 0; w < 3; ++w)
+      h.scaleWords.push_back(readInt(code(), at(4 + 4 * w), 4));
+    return h;
+  }
+
+  /// The 8 sub-blocks (vector<32xf32> each, elements in order) of the q4_k
+  /// super-block starting at flat element `e`: x = (d*sc)*q - dmin*m.
+  SmallVector<Value> decodeQ4KBlock(Value e) {
+    Q4KHeader h = readQ4KHeader(e);
+    auto i32v = VectorType::get({32}, b.getI32Type());
+    SmallVector<Value> out;
+    for (unsigned p = 0; p < 4; ++p) {
+      Value qs = readVector(
+          code(),
+          arith::AddIOp::create(b, loc, h.base, cIdx(b, loc, 16 + 32 * p)), 32);
+      Value wide = arith::ExtUIOp::create(b, loc, i32v, qs);
+      for (unsigned half = 0; half < 2; ++half) {
+        unsigned j = 2 * p + half;
+        auto [sc, m] = conv::emitQ4KScaleMin(b, loc, h.scaleWords, j);
+        auto [dsc, mmin] =
+            conv::emitQ4KSubBlockFactors(b, loc, h.d, h.dmin, sc, m);
+        Value q = conv::emitExtractField(b, loc, wide, 4 * half, 4);
+        out.push_back(conv::emitQ4KElements(b, loc, q, dsc, mmin));
+      }
+    }
+    return out;
+  }
+
+  /// One q4_k element at flat index `e` (sub-block chosen at run time).
+  Value decodeQ4KElement(Value e) {
+    Q4KHeader h = readQ4KHeader(e);
+    Value inBlk = arith::RemUIOp::create(b, loc, e, cIdx(b, loc, 256));
+    Value j = arith::DivUIOp::create(b, loc, inBlk, cIdx(b, loc, 32));
+    Value l = arith::RemUIOp::create(b, loc, inBlk, cIdx(b, loc, 32));
+    // Byte qs[32 * (j / 2) + l], nibble j % 2.
+    Value byteOff = arith::AddIOp::create(
+        b, loc,
+        arith::AddIOp::create(
+            b, loc, h.base,
+            arith::MulIOp::create(
+                b, loc, arith::DivUIOp::create(b, loc, j, cIdx(b, loc, 2)),
+                cIdx(b, loc, 32))),
+        arith::AddIOp::create(b, loc, l, cIdx(b, loc, 16)));
+    auto i32 = b.getI32Type();
+    Value byte = arith::ExtUIOp::create(b, loc, i32, readByte(code(), byteOff));
+    Value sh = arith::MulIOp::create(
+        b, loc,
+        arith::IndexCastUIOp::create(
+            b, loc, i32, arith::RemUIOp::create(b, loc, j, cIdx(b, loc, 2))),
+        arith::ConstantIntOp::create(b, loc, i32, 4));
+    Value q =
+        arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, byte, sh),
+                              arith::ConstantIntOp::create(b, loc, i32, 15));
+    // The 8 sub-blocks' factors, selected by j.
+    SmallVector<Value> dscs, mmins;
+    for (unsigned k = 0; k < 8; ++k) {
+      auto [sc, m] = conv::emitQ4KScaleMin(b, loc, h.scaleWords, k);
+      auto [dsc, mmin] =
+          conv::emitQ4KSubBlockFactors(b, loc, h.d, h.dmin, sc, m);
+      dscs.push_back(dsc);
+      mmins.push_back(mmin);
+    }
+    auto v8 = VectorType::get({8}, b.getF32Type());
+    Value dv = vector::FromElementsOp::create(b, loc, v8, dscs);
+    Value mv = vector::FromElementsOp::create(b, loc, v8, mmins);
+    Value dsc = vector::ExtractOp::create(b, loc, dv, OpFoldResult(j));
+    Value mmin = vector::ExtractOp::create(b, loc, mv, OpFoldResult(j));
+    return conv::emitQ4KElements(b, loc, q, dsc, mmin);
   }
 
   Value decodeGGUFBlock(Value e) {
@@ -800,6 +993,451 @@ void replaceWithDest(Operation *op, Value value,
   op->getResult(0).replaceAllUsesWith(value);
 }
 
+//===----------------------------------------------------------------------===//
+// Kashin codes
+//===----------------------------------------------------------------------===//
+
+/// Decodes Kashin tensors (`kashin:<bu>+<bv>[:dct|:hadamard]`,
+/// `kashin:<b>:joint`): per vector (group) x = u + P^T v, with u and v the
+/// centroids their codes select and P^T the inverse sign-randomised
+/// transform, evaluated in f64 with the data flow of
+/// num::RandomizedTransform::applyT (num::FFTPlan radix-2 passes or
+/// Bluestein's chirp-z, num::DCTPlan's reordering and rotations, num::fwht),
+/// operation for operation, with the plans' own twiddles, rotations and
+/// chirps as constant tables. The arithmetic comes from the shared decode
+/// emitter (sign vector, complex products, butterflies, DCT positions, bit
+/// reversal); this class only sequences it in scf loops over f64 scratch
+/// buffers (memref.alloc, one set for all vectors).
+class KashinDecoder {
+public:
+  KashinDecoder(OpBuilder &b, Location loc, const FormatSpec &f,
+                ArrayRef<int64_t> shape, const SectionValues &sec)
+      : b(b), loc(loc), f(f), sec(sec),
+        G(f, std::vector<int64_t>(shape.begin(), shape.end())) {
+    n = G.size;
+    cols = shape.empty() ? 1 : shape.back();
+    joint = f.kashinJoint;
+    bu = f.kashinBitsU;
+    bv = joint ? 0 : f.kashinBitsV;
+    ku = int64_t(1) << bu;
+    perGroup = joint ? 2 * ku : ku + (int64_t(1) << bv);
+    dct = f.kashinTransform == num::KashinTransform::DCT;
+    bluestein = dct && n > 1 && !llvm::isPowerOf2_64(n);
+    if (dct)
+      dctPlan = std::make_unique<num::DCTPlan>(n);
+    len = bluestein ? dctPlan->fftPlan().bluesteinPlan()->size() : n;
+    logLen = llvm::Log2_64(len);
+  }
+
+  /// Whether the tensor can be decoded (the reference's own conditions).
+  static LogicalResult check(Operation *op, const FormatSpec &f,
+                             ArrayRef<int64_t> shape) {
+    num::GroupGeometry G(f, std::vector<int64_t>(shape.begin(), shape.end()));
+    if (G.groups == 0)
+      return success();
+    if (f.kashinTransform == num::KashinTransform::Hadamard &&
+        !llvm::isPowerOf2_64(G.size))
+      return op->emitOpError("Hadamard Kashin vectors need a power-of-two "
+                             "length, got ")
+             << G.size;
+    return success();
+  }
+
+  /// Writes every element of the tensor into `out2` ([rows, cols] of
+  /// `elemType`): float(x) converted as emitConvertResult does.
+  Value decodeInto(Value out2, Type elemType) {
+    if (G.groups == 0 || n == 0)
+      return out2;
+    Type f64 = b.getF64Type();
+    auto bufTy = MemRefType::get({len}, f64);
+    A = memref::AllocOp::create(b, loc, bufTy);
+    if (dct) {
+      B = memref::AllocOp::create(b, loc, bufTy);
+      C = memref::AllocOp::create(b, loc, MemRefType::get({n}, f64));
+    }
+    if (bluestein) {
+      Y = memref::AllocOp::create(b, loc, bufTy);
+      Z = memref::AllocOp::create(b, loc, bufTy);
+    }
+    seed = readLE(sec[unsigned(Section::Codebooks)], cIdx(b, loc, 0), 8);
+    auto groupLoop =
+        scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, G.groups),
+                           cIdx(b, loc, 1), ValueRange{out2});
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(groupLoop.getBody());
+      gid = groupLoop.getInductionVar();
+      loadV();
+      if (dct) {
+        fft(/*inverse=*/false);
+        dctMiddle();
+        fft(/*inverse=*/true);
+      } else {
+        fwhtStages();
+      }
+      Value res = writeOutput(groupLoop.getRegionIterArg(0), elemType);
+      scf::YieldOp::create(b, loc, res);
+    }
+    for (Value buf : {A, B, C, Y, Z})
+      if (buf)
+        memref::DeallocOp::create(b, loc, buf);
+    return groupLoop.getResult(0);
+  }
+
+private:
+  // Small builders.
+  Value cF64(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(v));
+  }
+  Value mulF(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value addI(Value x, int64_t c) {
+    return arith::AddIOp::create(b, loc, x, cIdx(b, loc, c));
+  }
+  Value mulI(Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, cIdx(b, loc, c));
+  }
+  Value divI(Value x, int64_t c) {
+    return arith::DivUIOp::create(b, loc, x, cIdx(b, loc, c));
+  }
+  Value remI(Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, cIdx(b, loc, c));
+  }
+  Value load(Value buf, Value i) {
+    if (isa<RankedTensorType>(buf.getType()))
+      return tensor::ExtractOp::create(b, loc, buf, ValueRange{i});
+    return memref::LoadOp::create(b, loc, buf, ValueRange{i});
+  }
+  void store(Value v, Value buf, Value i) {
+    memref::StoreOp::create(b, loc, v, buf, ValueRange{i});
+  }
+  Value isZero(Value i) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, i,
+                                 cIdx(b, loc, 0));
+  }
+  /// A scf.for over [lo, hi) with no results.
+  void forLoop(int64_t lo, int64_t hi, function_ref<void(Value)> body) {
+    if (lo >= hi)
+      return;
+    auto l = scf::ForOp::create(b, loc, cIdx(b, loc, lo), cIdx(b, loc, hi),
+                                cIdx(b, loc, 1));
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(l.getBody());
+    body(l.getInductionVar());
+  }
+  /// Constant f64 tables (real and imaginary parts) of complex values.
+  std::pair<Value, Value> complexTable(ArrayRef<std::complex<double>> v) {
+    SmallVector<double> re, im;
+    for (const std::complex<double> &c : v) {
+      re.push_back(c.real());
+      im.push_back(c.imag());
+    }
+    auto ty = RankedTensorType::get({int64_t(v.size())}, b.getF64Type());
+    return {arith::ConstantOp::create(
+                b, loc, ty, DenseElementsAttr::get(ty, ArrayRef<double>(re))),
+            arith::ConstantOp::create(
+                b, loc, ty, DenseElementsAttr::get(ty, ArrayRef<double>(im)))};
+  }
+
+  /// Little-endian integer of `bytes` bytes of section tensor `t` at `off`.
+  Value readLE(Value t, Value off, unsigned bytes) {
+    Type it = b.getIntegerType(8 * bytes);
+    Value acc;
+    for (unsigned k = 0; k < bytes; ++k) {
+      Value byte =
+          tensor::ExtractOp::create(b, loc, t, ValueRange{addI(off, k)});
+      Value w = bytes == 1 ? byte : arith::ExtUIOp::create(b, loc, it, byte);
+      if (k)
+        w = arith::ShLIOp::create(
+            b, loc, w, arith::ConstantIntOp::create(b, loc, it, 8 * k));
+      acc = k ? arith::OrIOp::create(b, loc, acc, w).getResult() : w;
+    }
+    return acc;
+  }
+
+  /// Flat index of element j of the current vector (num::GroupGeometry).
+  Value flat(Value j) {
+    switch (G.gran) {
+    case num::Granularity::Tensor:
+      return j;
+    case num::Granularity::Channel: {
+      Value o = divI(j, G.inner), in = remI(j, G.inner);
+      return arith::AddIOp::create(
+          b, loc,
+          mulI(arith::AddIOp::create(b, loc, mulI(o, G.A), gid), G.inner), in);
+    }
+    case num::Granularity::Block: {
+      int64_t nb = G.A / G.g;
+      Value in = remI(gid, G.inner), ob = divI(gid, G.inner);
+      Value bi = remI(ob, nb), o = divI(ob, nb);
+      Value r = arith::AddIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, mulI(o, G.A), mulI(bi, G.g)),
+          j);
+      return arith::AddIOp::create(b, loc, mulI(r, G.inner), in);
+    }
+    }
+    return j;
+  }
+
+  /// The code of element `idx` in the stream of `bits`-bit codes that
+  /// starts at byte `firstByte` of the Codes section, as an index.
+  Value code(Value idx, int64_t firstByte, unsigned bits) {
+    Value codes = sec[unsigned(Section::Codes)];
+    int64_t last = cast<RankedTensorType>(codes.getType()).getNumElements() - 1;
+    Value bit = mulI(idx, bits);
+    Value byte = addI(divI(bit, 8), firstByte);
+    Value next =
+        arith::MinUIOp::create(b, loc, addI(byte, 1), cIdx(b, loc, last));
+    Value lo = tensor::ExtractOp::create(b, loc, codes, ValueRange{byte});
+    Value hi = tensor::ExtractOp::create(b, loc, codes, ValueRange{next});
+    Value sh =
+        arith::IndexCastUIOp::create(b, loc, b.getI8Type(), remI(bit, 8));
+    Value c = conv::emitExtractStreamCodeAt(b, loc, lo, hi, sh, bits);
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), c);
+  }
+
+  /// The f32 centroid at float slot `slot` of the current vector's
+  /// codebook, widened to f64 (num::kashinReconstruct reads them as double).
+  Value centroid(Value slot) {
+    Value base = mulI(gid, perGroup);
+    Value off = addI(mulI(arith::AddIOp::create(b, loc, base, slot), 4), 8);
+    Value raw = readLE(sec[unsigned(Section::Codebooks)], off, 4);
+    Value v = conv::emitDecodeScale(b, loc, num::ScaleType::F32, raw);
+    return arith::ExtFOp::create(b, loc, b.getF64Type(), v);
+  }
+  Value centroidU(Value idx) {
+    Value a = code(idx, 0, bu);
+    return centroid(joint ? mulI(a, 2) : a);
+  }
+  Value centroidV(Value idx) {
+    if (joint)
+      return centroid(addI(mulI(code(idx, 0, bu), 2), 1));
+    int64_t vBytes = (G.numel * int64_t(bu) + 7) / 8;
+    return centroid(addI(code(idx, vBytes, bv), ku));
+  }
+
+  Value reversed(Value i) {
+    Value r = conv::emitBitReverse(
+        b, loc, arith::IndexCastUIOp::create(b, loc, b.getI32Type(), i),
+        logLen);
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), r);
+  }
+  Value sign(Value i) {
+    return conv::emitKashinSign(
+        b, loc, seed, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i));
+  }
+
+  /// (re, im) * chirp[k] (re, im conjugated first when `conjugate`), stored
+  /// at the bit-reversed position of k in (A, B): the first step of
+  /// num::FFTPlan::bluestein.
+  void chirpIn(Value k, Value re, Value im, bool conjugate) {
+    if (conjugate)
+      im = arith::NegFOp::create(b, loc, im);
+    auto [cr, ci] = complexTable(dctPlan->fftPlan().bluesteinChirp());
+    auto [pr, pi] =
+        conv::emitComplexMul(b, loc, re, im, load(cr, k), load(ci, k));
+    Value q = reversed(k);
+    store(pr, A, q);
+    store(pi, B, q);
+  }
+  /// The zero padding of the Bluestein buffer, k in [n, m).
+  void zeroPad() {
+    forLoop(n, len, [&](Value k) {
+      Value q = reversed(k);
+      store(cF64(0.0), A, q);
+      store(cF64(0.0), B, q);
+    });
+  }
+  /// (Y[k] * chirp[k]) * (1/m): the last step of Bluestein, before the
+  /// conjugation of the inverse.
+  std::pair<Value, Value> chirpOut(Value k) {
+    auto [cr, ci] = complexTable(dctPlan->fftPlan().bluesteinChirp());
+    auto [tr, ti] = conv::emitComplexMul(b, loc, load(Y, k), load(Z, k),
+                                         load(cr, k), load(ci, k));
+    Value sc = cF64(1.0 / double(len));
+    return {mulF(tr, sc), mulF(ti, sc)};
+  }
+
+  /// The v centroids of the vector, in the input order of the transform:
+  /// A (Hadamard), or the DCT's reordering into the FFT's bit-reversed
+  /// input (radix 2) or Bluestein's chirped buffer.
+  void loadV() {
+    forLoop(0, n, [&](Value j) {
+      Value x = centroidV(flat(j));
+      if (!dct) {
+        store(x, A, j);
+        return;
+      }
+      Value p = conv::emitDCTPosition(b, loc, j, n);
+      Value zero = cF64(0.0);
+      if (bluestein) {
+        chirpIn(p, x, zero, /*conjugate=*/false);
+        return;
+      }
+      Value q = reversed(p);
+      store(x, A, q);
+      store(zero, B, q);
+    });
+    if (bluestein)
+      zeroPad();
+  }
+
+  /// The radix-2 passes of num::FFTPlan::radix2 on (re, im), already in
+  /// bit-reversed order.
+  void fftStages(Value re, Value im, bool inverse) {
+    const num::FFTPlan &fp =
+        bluestein ? *dctPlan->fftPlan().bluesteinPlan() : dctPlan->fftPlan();
+    if (logLen == 0)
+      return;
+    auto [twr, twi] = complexTable(fp.twiddles());
+    for (unsigned s = 0; s < logLen; ++s) {
+      int64_t span = int64_t(2) << s, half = span / 2, step = len / span;
+      forLoop(0, len / 2, [&](Value t) {
+        Value j = remI(t, half);
+        Value i0 = arith::AddIOp::create(b, loc, mulI(divI(t, half), span), j);
+        Value i1 = addI(i0, half);
+        Value w = mulI(j, step);
+        Value wr = load(twr, w), wi = load(twi, w);
+        if (inverse)
+          wi = arith::NegFOp::create(b, loc, wi);
+        auto r = conv::emitFFTButterfly(b, loc, load(re, i0), load(im, i0),
+                                        load(re, i1), load(im, i1), wr, wi);
+        store(r[0], re, i0);
+        store(r[1], im, i0);
+        store(r[2], re, i1);
+        store(r[3], im, i1);
+      });
+    }
+  }
+
+  /// num::FFTPlan forward/inverse of the loaded data: the result in natural
+  /// order in (A, B) (radix 2) or, for Bluestein, in (Y, Z) before its last
+  /// step (chirpOut).
+  void fft(bool inverse) {
+    if (!bluestein) {
+      fftStages(A, B, inverse);
+      return;
+    }
+    fftStages(A, B, /*inverse=*/false);
+    auto [kr, ki] = complexTable(dctPlan->fftPlan().bluesteinKernel());
+    forLoop(0, len, [&](Value k) {
+      auto [pr, pi] = conv::emitComplexMul(b, loc, load(A, k), load(B, k),
+                                           load(kr, k), load(ki, k));
+      Value q = reversed(k);
+      store(pr, Y, q);
+      store(pi, Z, q);
+    });
+    fftStages(Y, Z, /*inverse=*/true);
+  }
+
+  /// The end of DCTPlan::forward, the signs, and the start of
+  /// DCTPlan::inverse (into the input order of the inverse FFT).
+  void dctMiddle() {
+    double dn = static_cast<double>(n);
+    double s0 = std::sqrt(1.0 / dn), s1 = std::sqrt(2.0 / dn);
+    double s0i = std::sqrt(dn), s1i = std::sqrt(dn / 2.0);
+    auto [rr, ri] = complexTable(dctPlan->rotations());
+    if (bluestein)
+      forLoop(0, n, [&](Value k) {
+        auto [re, im] = chirpOut(k);
+        store(re, A, k);
+        store(im, B, k);
+      });
+    // tmp[k] = (v[k] * rot[k]).real() * (k == 0 ? s0 : s1); tmp[k] *= eps[k].
+    forLoop(0, n, [&](Value k) {
+      auto [x, unused] = conv::emitComplexMul(b, loc, load(A, k), load(B, k),
+                                              load(rr, k), load(ri, k));
+      (void)unused;
+      Value s = arith::SelectOp::create(b, loc, isZero(k), cF64(s0), cF64(s1));
+      x = mulF(x, s);
+      x = mulF(x, sign(k));
+      store(x, C, k);
+    });
+    // v[k] = conj(rot[k]) * (tmp[k] * s_k, -(k ? tmp[n - k] * s1i : 0)).
+    forLoop(0, n, [&](Value k) {
+      Value z = isZero(k);
+      Value xk = mulF(load(C, k),
+                      arith::SelectOp::create(b, loc, z, cF64(s0i), cF64(s1i)));
+      Value nk = arith::SelectOp::create(
+          b, loc, z, cIdx(b, loc, 0),
+          arith::SubIOp::create(b, loc, cIdx(b, loc, n), k));
+      Value xnk = arith::SelectOp::create(b, loc, z, cF64(0.0),
+                                          mulF(load(C, nk), cF64(s1i)));
+      Value nri = arith::NegFOp::create(b, loc, load(ri, k));
+      Value nxnk = arith::NegFOp::create(b, loc, xnk);
+      auto [re, im] = conv::emitComplexMul(b, loc, load(rr, k), nri, xk, nxnk);
+      if (bluestein) {
+        chirpIn(k, re, im, /*conjugate=*/true);
+        return;
+      }
+      Value q = reversed(k);
+      store(re, A, q);
+      store(im, B, q);
+    });
+    if (bluestein)
+      zeroPad();
+  }
+
+  /// num::fwht's passes on A.
+  void fwhtStages() {
+    for (unsigned s = 0; s < logLen; ++s) {
+      int64_t half = int64_t(1) << s;
+      forLoop(0, n / 2, [&](Value t) {
+        Value j = arith::AddIOp::create(b, loc, mulI(divI(t, half), 2 * half),
+                                        remI(t, half));
+        Value j2 = addI(j, half);
+        Value x = load(A, j), y = load(A, j2);
+        store(arith::AddFOp::create(b, loc, x, y), A, j);
+        store(arith::SubFOp::create(b, loc, x, y), A, j2);
+      });
+    }
+  }
+
+  /// x[i] = u[i] + (P^T v)[i], rounded to f32 (then to `elemType`), into
+  /// the [rows, cols] tensor `out`.
+  Value writeOutput(Value out, Type elemType) {
+    double dn = static_cast<double>(n);
+    auto l = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, n),
+                                cIdx(b, loc, 1), ValueRange{out});
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(l.getBody());
+    Value i = l.getInductionVar();
+    Value back;
+    if (dct) {
+      // out[i] = v[pos(i)].real() * (1 / n); Bluestein's v[k] is
+      // conj(Y[k] chirp[k] / m), of real part (Y[k] chirp[k]).real / m.
+      Value p = conv::emitDCTPosition(b, loc, i, n);
+      Value x = bluestein ? chirpOut(p).first : load(A, p);
+      back = mulF(x, cF64(1.0 / dn));
+    } else {
+      // out[i] *= s * eps[i].
+      Value x = load(A, i);
+      Value s = cF64(1.0 / std::sqrt(dn));
+      Value e = sign(i);
+      back = mulF(x, mulF(s, e));
+    }
+    Value idx = flat(i);
+    Value x = arith::AddFOp::create(b, loc, centroidU(idx), back);
+    Value w = conv::emitTruncF32Saturated(b, loc, x);
+    w = conv::emitConvertResult(b, loc, w, elemType);
+    Value res =
+        tensor::InsertOp::create(b, loc, w, l.getRegionIterArg(0),
+                                 ValueRange{divI(idx, cols), remI(idx, cols)});
+    scf::YieldOp::create(b, loc, res);
+    return l.getResult(0);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const FormatSpec &f;
+  SectionValues sec;
+  num::GroupGeometry G;
+  std::unique_ptr<num::DCTPlan> dctPlan;
+  int64_t n = 0, cols = 1, ku = 1, perGroup = 0, len = 1;
+  unsigned bu = 0, bv = 0, logLen = 0;
+  bool joint = false, dct = false, bluestein = false;
+  Value A, B, C, Y, Z, seed, gid;
+};
+
 LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
                               const std::string &target) {
   OpBuilder b(op);
@@ -812,6 +1450,13 @@ LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
   Type elemTy = resTy.getElementType();
   bufferization::MaterializeInDestinationOp mat;
   Value dest = destinationFor(b, loc, op.getResult(), mat);
+  if (f.kind == num::ElementKind::Kashin) {
+    KashinDecoder kd(b, loc, f, qt.getShape(), sec);
+    Value res = kd.decodeInto(to2D(b, loc, dest), elemTy);
+    replaceWithDest(op, from2D(b, loc, res, resTy), mat);
+    op.erase();
+    return success();
+  }
   WeightDecoder dec(b, loc, f, qt.getShape(), sec, target);
   int64_t cols = dec.cols, rows = dec.numel / cols;
   int64_t V = dec.vectorWidth();
@@ -874,21 +1519,51 @@ LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
 struct F32Matmul {
   Value x, dest;
   bufferization::MaterializeInDestinationOp mat;
+  /// Buffers this lowering allocated (freed by finishMatmul).
+  SmallVector<Value> temporaries;
 };
+
+/// A fresh buffer for a temporary tensor: `bufferization.alloc_tensor`,
+/// which `freeTemporaries` releases with `bufferization.dealloc_tensor`
+/// (one-shot bufferization inserts no deallocations).
+Value allocTemporary(OpBuilder &b, Location loc, RankedTensorType type) {
+  return bufferization::AllocTensorOp::create(b, loc, type, ValueRange{});
+}
+
+void freeTemporaries(OpBuilder &b, Location loc, ArrayRef<Value> tensors) {
+  for (Value t : tensors)
+    bufferization::DeallocTensorOp::create(b, loc, t);
+}
 
 F32Matmul prepareF32Matmul(OpBuilder &b, Location loc, qf::MatmulOp op) {
   F32Matmul r;
   Type f32 = b.getF32Type();
   Value lhs = op.getLhs();
   auto lhsTy = cast<RankedTensorType>(lhs.getType());
-  if (!lhsTy.getElementType().isF32())
-    lhs = arith::ExtFOp::create(b, loc, lhsTy.clone(f32), lhs);
+  if (!lhsTy.getElementType().isF32()) {
+    auto wideTy = cast<RankedTensorType>(lhsTy.clone(f32));
+    MLIRContext *ctx = b.getContext();
+    auto id = AffineMap::getMultiDimIdentityMap(wideTy.getRank(), ctx);
+    lhs = linalg::GenericOp::create(
+              b, loc, TypeRange{wideTy}, ValueRange{lhs},
+              ValueRange{allocTemporary(b, loc, wideTy)},
+              ArrayRef<AffineMap>{id, id},
+              SmallVector<utils::IteratorType>(wideTy.getRank(),
+                                               utils::IteratorType::parallel),
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                linalg::YieldOp::create(
+                    nb, l,
+                    ValueRange{arith::ExtFOp::create(nb, l, f32, args[0])});
+              })
+              .getResult(0);
+    r.temporaries.push_back(lhs);
+  }
   r.x = to2D(b, loc, lhs);
   auto resTy = cast<RankedTensorType>(op.getType());
   if (resTy.getElementType().isF32())
     r.dest = destinationFor(b, loc, op.getResult(), r.mat);
   else
-    r.dest = tensor::EmptyOp::create(b, loc, resTy.getShape(), f32);
+    r.dest = allocTemporary(b, loc, cast<RankedTensorType>(resTy.clone(f32)));
   return r;
 }
 
@@ -897,15 +1572,20 @@ void finishMatmul(OpBuilder &b, Location loc, qf::MatmulOp op, Value res2,
                   const F32Matmul &p) {
   auto resTy = cast<RankedTensorType>(op.getType());
   Value res = from2D(b, loc, res2, resTy.clone(b.getF32Type()));
-  if (!resTy.getElementType().isF32())
+  SmallVector<Value> temps(p.temporaries.begin(), p.temporaries.end());
+  if (!resTy.getElementType().isF32()) {
+    // Narrowed into a fresh tensor; the f32 result is a temporary.
+    temps.push_back(res);
     res = arith::TruncFOp::create(b, loc, resTy, res);
+  }
+  freeTemporaries(b, loc, temps);
   replaceWithDest(op, res, p.mat);
   op.erase();
 }
 
 /// Copies the activations x [M, K] (f32) into plane order for chunks of
 /// `p.codes` elements: within each chunk, element planes * j + s moves to
-/// s * bytes + j, so that the plane vectors of the weight decoder meet the
+/// s * lanes + j, so that the plane vectors of the weight decoder meet the
 /// activations they multiply in the same lanes. Only [0, vecEnd) of each
 /// row is written; the scalar tail reads x itself.
 Value permuteActivations(OpBuilder &b, Location loc, Value x,
@@ -916,9 +1596,9 @@ Value permuteActivations(OpBuilder &b, Location loc, Value x,
   auto vt = VectorType::get({p.codes}, f32);
   SmallVector<int64_t> mask(p.codes);
   for (int64_t s = 0; s < p.planes; ++s)
-    for (int64_t j = 0; j < p.bytes; ++j)
-      mask[s * p.bytes + j] = p.planes * j + s;
-  Value dst = tensor::EmptyOp::create(b, loc, xTy.getShape(), f32);
+    for (int64_t j = 0; j < p.lanes; ++j)
+      mask[s * p.lanes + j] = p.planes * j + s;
+  Value dst = allocTemporary(b, loc, cast<RankedTensorType>(xTy.clone(f32)));
   auto ml = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, M),
                                cIdx(b, loc, 1), ValueRange{dst});
   OpBuilder::InsertionGuard g(b);
@@ -1006,13 +1686,15 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   std::optional<WeightDecoder::Planes> pg = dec.planeGeometry();
   // C elements per step, decoded as P vectors of L lanes.
   int64_t C = pg ? pg->codes : dec.vectorWidth();
-  int64_t L = pg ? pg->bytes : C, P = pg ? pg->planes : 1;
+  int64_t L = pg ? pg->lanes : C, P = pg ? pg->planes : 1;
   int64_t vecEnd = C ? K / C * C : 0;
   auto accTy = VectorType::get({L ? L : 1}, f32);
   Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
   Value xs = x;
-  if (pg && pg->interleaved && vecEnd)
+  if (pg && pg->interleaved && vecEnd) {
     xs = permuteActivations(b, loc, x, *pg, vecEnd);
+    io.temporaries.push_back(xs);
+  }
 
   // R weight rows per iteration share every activation load (R = 4 for
   // M <= 2), and U chunks per row go into separate accumulators, so that
@@ -1065,9 +1747,7 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
             Value scale;
             if (pg) {
               planes = dec.decodePlanes(e, *pg);
-              scale = dec.chunkScale(e);
-              if (scale)
-                scale = vector::BroadcastOp::create(b, loc, accTy, scale);
+              scale = dec.chunkScaleVector(e, *pg);
             } else {
               planes.push_back(dec.decodeChunk(e, C));
             }
@@ -1176,6 +1856,16 @@ LogicalResult lowerTiledMatmul(qf::MatmulOp op, const SectionValues &sec,
   Value zeroV = arith::ConstantOp::create(
       b, loc, vTy, DenseElementsAttr::get(vTy, b.getF32FloatAttr(0.0f)));
 
+  // Kashin vectors need their whole inverse transform: the weight is
+  // dequantized once, and the tiles are slices of it.
+  Value kashinW;
+  if (f.kind == num::ElementKind::Kashin) {
+    KashinDecoder kd(b, loc, f, qt.getShape(), sec);
+    kashinW = kd.decodeInto(
+        allocTemporary(b, loc, RankedTensorType::get({N, K}, f32)), f32);
+    io.temporaries.push_back(kashinW);
+  }
+
   auto tileLoop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, N),
                                      cIdx(b, loc, Nt), ValueRange{out});
   {
@@ -1183,49 +1873,60 @@ LogicalResult lowerTiledMatmul(qf::MatmulOp op, const SectionValues &sec,
     b.setInsertionPointToStart(tileLoop.getBody());
     Value n0 = tileLoop.getInductionVar();
     // Dequantize rows [n0, n0 + Nt) into the tile.
-    Value tile = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{Nt, K}, f32);
-    auto rl = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, Nt),
-                                 cIdx(b, loc, 1), ValueRange{tile});
-    {
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(rl.getBody());
-      Value r = rl.getInductionVar();
-      Value rowBase = arith::MulIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, n0, r), cIdx(b, loc, K));
-      Value t = rl.getRegionIterArg(0);
-      if (V) {
-        auto vl =
-            scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, decEnd),
-                               cIdx(b, loc, V), ValueRange{t});
-        OpBuilder::InsertionGuard g3(b);
-        b.setInsertionPointToStart(vl.getBody());
-        Value c = vl.getInductionVar();
-        Value w = dec.decodeChunk(arith::AddIOp::create(b, loc, rowBase, c), V);
-        Value tw = vector::TransferWriteOp::create(
-                       b, loc, w, vl.getRegionIterArg(0), ValueRange{r, c},
-                       ArrayRef<bool>{true})
-                       .getResult();
-        scf::YieldOp::create(b, loc, tw);
-        b.setInsertionPointAfter(vl);
-        t = vl.getResult(0);
+    Value tile =
+        kashinW ? Value()
+                : allocTemporary(b, loc, RankedTensorType::get({Nt, K}, f32));
+    if (kashinW)
+      tile = tensor::ExtractSliceOp::create(
+          b, loc, kashinW, ArrayRef<OpFoldResult>{n0, b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(Nt), b.getIndexAttr(K)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    if (!kashinW) {
+      auto rl = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, Nt),
+                                   cIdx(b, loc, 1), ValueRange{tile});
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(rl.getBody());
+        Value r = rl.getInductionVar();
+        Value rowBase = arith::MulIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, n0, r), cIdx(b, loc, K));
+        Value t = rl.getRegionIterArg(0);
+        if (V) {
+          auto vl =
+              scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, decEnd),
+                                 cIdx(b, loc, V), ValueRange{t});
+          OpBuilder::InsertionGuard g3(b);
+          b.setInsertionPointToStart(vl.getBody());
+          Value c = vl.getInductionVar();
+          Value w =
+              dec.decodeChunk(arith::AddIOp::create(b, loc, rowBase, c), V);
+          Value tw = vector::TransferWriteOp::create(
+                         b, loc, w, vl.getRegionIterArg(0), ValueRange{r, c},
+                         ArrayRef<bool>{true})
+                         .getResult();
+          scf::YieldOp::create(b, loc, tw);
+          b.setInsertionPointAfter(vl);
+          t = vl.getResult(0);
+        }
+        if (decEnd < K) {
+          auto sl =
+              scf::ForOp::create(b, loc, cIdx(b, loc, decEnd), cIdx(b, loc, K),
+                                 cIdx(b, loc, 1), ValueRange{t});
+          OpBuilder::InsertionGuard g3(b);
+          b.setInsertionPointToStart(sl.getBody());
+          Value c = sl.getInductionVar();
+          Value w =
+              dec.decodeElement(arith::AddIOp::create(b, loc, rowBase, c));
+          Value ti = tensor::InsertOp::create(b, loc, w, sl.getRegionIterArg(0),
+                                              ValueRange{r, c});
+          scf::YieldOp::create(b, loc, ti);
+          b.setInsertionPointAfter(sl);
+          t = sl.getResult(0);
+        }
+        scf::YieldOp::create(b, loc, t);
       }
-      if (decEnd < K) {
-        auto sl =
-            scf::ForOp::create(b, loc, cIdx(b, loc, decEnd), cIdx(b, loc, K),
-                               cIdx(b, loc, 1), ValueRange{t});
-        OpBuilder::InsertionGuard g3(b);
-        b.setInsertionPointToStart(sl.getBody());
-        Value c = sl.getInductionVar();
-        Value w = dec.decodeElement(arith::AddIOp::create(b, loc, rowBase, c));
-        Value ti = tensor::InsertOp::create(b, loc, w, sl.getRegionIterArg(0),
-                                            ValueRange{r, c});
-        scf::YieldOp::create(b, loc, ti);
-        b.setInsertionPointAfter(sl);
-        t = sl.getResult(0);
-      }
-      scf::YieldOp::create(b, loc, t);
+      tile = rl.getResult(0);
     }
-    tile = rl.getResult(0);
 
     // out[m0 + i, n0 + nn + j] for an MR x NR block.
     auto microKernel = [&](Value acc, Value m0, Value nn, int64_t MR) {
@@ -1323,6 +2024,8 @@ LogicalResult lowerTiledMatmul(qf::MatmulOp op, const SectionValues &sec,
       b.setInsertionPointAfter(ml);
       acc = ml.getResult(0);
     }
+    if (!kashinW)
+      freeTemporaries(b, loc, tile);
     scf::YieldOp::create(b, loc, acc);
   }
   Value res = correctOutliers(b, loc, dec, tileLoop.getResult(0), x, M, K);
@@ -1414,10 +2117,16 @@ RankedTensorType sectionType(qf::QuantizedTensorType qt, Section s) {
 LogicalResult checkDecodable(Operation *op, qf::QuantizedTensorType qt) {
   std::string why;
   const FormatSpec &f = qt.getFormat().getFormat();
-  // Learned codebooks are read by WeightDecoder::learnedLookup.
-  if (f.kind == num::ElementKind::Learned && f.layout == Layout::Plain &&
-      f.bits <= 8)
+  // Learned codebooks are read by WeightDecoder::learnedLookup, q4_k
+  // super-blocks by WeightDecoder::decodeQ4KBlock.
+  if ((f.kind == num::ElementKind::Learned && f.layout == Layout::Plain &&
+       f.bits <= 8) ||
+      f.layout == Layout::Q4_K)
     return success();
+  // Kashin vectors are decoded with their inverse transform by
+  // KashinDecoder.
+  if (f.kind == num::ElementKind::Kashin)
+    return KashinDecoder::check(op, f, qt.getShape());
   if (!conv::isDecodable(f, why))
     return op->emitOpError("cannot lower format '")
            << qt.getFormat().getFormat().str() << "': " << why;
@@ -1465,14 +2174,35 @@ struct QFLowerToVectorPass
       }
       sections[entry.getArgument(i)] = sv;
     }
-    // Constants: one arith.constant per section.
+    // Float weights stored in files (qf.external_constant) become
+    // arith.constants over the memory-mapped data.
+    SmallVector<qf::ExternalConstantOp> externals;
+    fn.walk([&](qf::ExternalConstantOp e) { externals.push_back(e); });
+    for (qf::ExternalConstantOp e : externals) {
+      std::string error;
+      ElementsAttr value = e.materialize(error);
+      if (!value)
+        return e.emitOpError("cannot read ") << e.getValue() << ": " << error;
+      OpBuilder b(e);
+      Value v = arith::ConstantOp::create(b, e.getLoc(), e.getType(),
+                                          cast<TypedAttr>(value));
+      e.getResult().replaceAllUsesWith(v);
+      e.erase();
+    }
+    // Constants: one arith.constant per section (inline sections, or blobs
+    // over the weight file of external storage).
     SmallVector<qf::ConstantOp> consts;
     fn.walk([&](qf::ConstantOp c) { consts.push_back(c); });
     for (qf::ConstantOp c : consts) {
       OpBuilder b(c);
       SectionValues sv{};
+      SmallVector<ElementsAttr> attrs;
+      std::string error;
+      if (::mlir::failed(c.getSectionAttrs(attrs, error)))
+        return c.emitOpError("cannot read ")
+               << c.getExternalAttr() << ": " << error;
       for (Section s : presentSections(c.getType())) {
-        ElementsAttr attr = c.getSection(s);
+        ElementsAttr attr = attrs[unsigned(s)];
         if (!attr)
           return c.emitOpError("missing section '")
                  << qf::ConstantOp::getSectionAttrName(s) << "'";
@@ -1525,8 +2255,11 @@ struct QFLowerToVectorPass
       bool direct = mm.getTransposeWeight() && qt.getRank() == 2 &&
                     floatOk(lhsTy.getElementType()) &&
                     floatOk(resTy.getElementType());
+      // Kashin weights are dequantized whole (every vector needs its
+      // inverse transform) and multiplied by the tiled kernel for any M.
+      bool kashin = qt.getFormat().getFormat().kind == num::ElementKind::Kashin;
       LogicalResult lowered = !direct ? lowerUnfusedMatmul(mm, it->second, tgt)
-                              : M <= 16 && lhsTy.getRank() <= 2
+                              : M <= 16 && lhsTy.getRank() <= 2 && !kashin
                                   ? lowerFusedMatmul(mm, it->second, tgt)
                                   : lowerTiledMatmul(mm, it->second, tgt);
       if (::mlir::failed(lowered))

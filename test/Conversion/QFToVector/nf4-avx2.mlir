@@ -36,9 +36,12 @@ func.func @dequant_nf4_avx2(%q: !qf.tensor<2x128xf32, #qf.format<"nf4:g64">>) ->
 
 // Fused GEMV: two 64-wide accumulators (two groups per 128-element step).
 // CHECK-LABEL: func.func @gemv_nf4_avx2
-// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>)
+// The GEMV reads the codes as 8 i32 lanes of 4 bytes (8 nibble planes of
+// 8 lanes, 64 codes per chunk, two chunks per iteration).
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>)
+// CHECK: vector.bitcast {{.*}} : vector<32xi8> to vector<8xi32>
 // CHECK: llvm.call_intrinsic "llvm.x86.avx2.permps"
-// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<8xf32>
 // CHECK: vector.reduction <add>
 // NEON-LABEL: func.func @gemv_nf4_avx2
 // NEON: llvm.call_intrinsic "llvm.aarch64.neon.tbl1"

@@ -1,13 +1,5 @@
 // RUN: quant-opt %s -split-input-file -qf-lower-to-vector -verify-diagnostics
 
-func.func @q4_k(%q: !qf.tensor<2x256xf32, #qf.format<"q4_k">>) -> tensor<2x256xf32> {
-  // expected-error @+1 {{cannot lower format 'q4_k': the q4_k layout}}
-  %d = qf.dequantize %q : !qf.tensor<2x256xf32, #qf.format<"q4_k">> -> tensor<2x256xf32>
-  return %d : tensor<2x256xf32>
-}
-
-// -----
-
 // expected-error @+1 {{returning a quantized tensor is not lowered}}
 func.func @returns_q(%q: !qf.tensor<2x64xf32, #qf.format<"int4:g32">>) -> !qf.tensor<2x64xf32, #qf.format<"int4:g32">> {
   return %q : !qf.tensor<2x64xf32, #qf.format<"int4:g32">>

@@ -173,7 +173,7 @@ func.func @matmul_unfused(%x: tensor<2x64xf32>, %w: !qf.tensor<64x32xf32, #qf.fo
 // step) computes the outputs.
 // CHECK-LABEL: func.func @gemm_tiled
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c8{{.*}} step %c8{{.*}} -> (tensor<32x8xf32>)
-// CHECK: tensor.empty() : tensor<8x64xf32>
+// CHECK: bufferization.alloc_tensor() : tensor<8x64xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<32xf32>, tensor<8x64xf32>
 // CHECK: scf.for {{.*}} step %c4
 // CHECK: scf.for {{.*}} step %c4
@@ -181,6 +181,8 @@ func.func @matmul_unfused(%x: tensor<2x64xf32>, %w: !qf.tensor<64x32xf32, #qf.fo
 // CHECK-COUNT-8: vector.transfer_read {{.*}} : tensor<{{.*}}x64xf32>, vector<16xf32>
 // CHECK-COUNT-16: vector.fma {{.*}} : vector<16xf32>
 // CHECK-COUNT-16: vector.reduction <add>
+// The tile is freed at the end of each tile iteration.
+// CHECK: bufferization.dealloc_tensor {{.*}} : tensor<8x64xf32>
 // CHECK-NOT: linalg.generic
 func.func @gemm_tiled(%x: tensor<32x64xf32>, %w: !qf.tensor<8x64xf32, #qf.format<"int4:g32">>) -> tensor<32x8xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<32x64xf32>, !qf.tensor<8x64xf32, #qf.format<"int4:g32">> -> tensor<32x8xf32>
@@ -189,13 +191,34 @@ func.func @gemm_tiled(%x: tensor<32x64xf32>, %w: !qf.tensor<8x64xf32, #qf.format
 
 // -----
 
-// f16 activations and result: widened and narrowed by elementwise
-// arith.extf / arith.truncf around the f32 fused GEMV.
+// f16 activations and result: widened into a temporary f32 tensor and
+// narrowed by an elementwise arith.truncf around the f32 fused GEMV; both
+// temporaries are freed (one-shot bufferization inserts no deallocation).
 // CHECK-LABEL: func.func @gemv_f16
-// CHECK: arith.extf {{.*}} : tensor<2x64xf16> to tensor<2x64xf32>
+// CHECK: %[[WIDE:.*]] = linalg.generic
+// CHECK: arith.extf {{.*}} : f16 to f32
 // CHECK: vector.fma {{.*}} : vector<16xf32>
-// CHECK: arith.truncf {{.*}} : tensor<2x4xf32> to tensor<2x4xf16>
+// CHECK: arith.truncf %[[ACC:.*]] : tensor<2x4xf32> to tensor<2x4xf16>
+// CHECK: bufferization.dealloc_tensor %[[WIDE]]
+// CHECK: bufferization.dealloc_tensor %[[ACC]]
 func.func @gemv_f16(%x: tensor<2x64xf16>, %w: !qf.tensor<4x64xf32, #qf.format<"q4_0">>) -> tensor<2x4xf16> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<2x64xf16>, !qf.tensor<4x64xf32, #qf.format<"q4_0">> -> tensor<2x4xf16>
   return %y : tensor<2x4xf16>
+}
+
+// -----
+
+// Word lanes: int4:g32 rows of 256 read the codes as 16 i32 lanes of 4
+// bytes (eight nibble planes by shifts, 128 codes per chunk), the
+// activations permuted so that lane j of plane s meets element 8j + s; each
+// lane takes the scale of its own group (4 groups per chunk, 4 lanes each).
+// CHECK-LABEL: func.func @gemv_word_lanes
+// CHECK: vector.shuffle {{.*}} [0, 8, 16, {{.*}}, 120, 1, 9, {{.*}}, 127] : vector<128xf32>, vector<128xf32>
+// CHECK: vector.bitcast {{.*}} : vector<64xi8> to vector<16xi32>
+// CHECK-COUNT-8: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK: vector.shuffle {{.*}} [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3] : vector<4xf32>, vector<4xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+func.func @gemv_word_lanes(%x: tensor<1x256xf32>, %w: !qf.tensor<4x256xf32, #qf.format<"int4:g32">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x256xf32>, !qf.tensor<4x256xf32, #qf.format<"int4:g32">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
 }

@@ -1,0 +1,85 @@
+// RUN: quant-opt %s -split-input-file -qf-lower-to-vector=target=avx512 | FileCheck %s
+
+// Kashin codes: per vector (a row here) x = u + P^T v. The v centroids are
+// read (f32, widened to f64) into an f64 scratch buffer, the inverse
+// transform runs on it in f64, and u + P^T v is rounded to f32.
+
+// Hadamard: the Walsh-Hadamard passes (3 for vectors of 8), then
+// out[i] * (1/sqrt(8) * eps[i]) with eps recomputed from the seed (the
+// first 8 bytes of the Codebooks section) by splitmix64.
+// CHECK-LABEL: func.func @dequant_hadamard
+// CHECK-SAME: (%[[CODES:.*]]: tensor<4xi8>, %[[CB:.*]]: tensor<40xi8>) -> tensor<2x8xf32>
+// CHECK: %[[BUF:.*]] = memref.alloc() : memref<8xf64>
+// CHECK: scf.for %[[G:.*]] = {{.*}} iter_args
+// CHECK: arith.bitcast {{.*}} : i32 to f32
+// CHECK: arith.extf {{.*}} : f32 to f64
+// CHECK: memref.store {{.*}}, %[[BUF]]
+// CHECK-COUNT-3: arith.subf {{.*}} : f64
+// CHECK: %[[S:.*]] = arith.constant 0.35355339059327373 : f64
+// CHECK: arith.constant -7046029254386353131 : i64
+// CHECK: %[[EPS:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : f64
+// CHECK: %[[SE:.*]] = arith.mulf %[[S]], %[[EPS]] : f64
+// CHECK: arith.mulf %{{.*}}, %[[SE]] : f64
+// CHECK: arith.addf {{.*}} : f64
+// CHECK: arith.truncf {{.*}} : f64 to f32
+// CHECK: tensor.insert
+// CHECK: memref.dealloc %[[BUF]]
+// CHECK-NOT: math.fma
+// CHECK-NOT: fastmath
+func.func @dequant_hadamard(%q: !qf.tensor<2x8xf32, #qf.format<"kashin:1+1:hadamard">>) -> tensor<2x8xf32> {
+  %d = qf.dequantize %q : !qf.tensor<2x8xf32, #qf.format<"kashin:1+1:hadamard">> -> tensor<2x8xf32>
+  return %d : tensor<2x8xf32>
+}
+
+// -----
+
+// DCT of a power-of-two length: the DCT reordering into the bit-reversed
+// input of a radix-2 FFT (3 passes of butterflies for 8), the rotations
+// e^{-i pi k/2n}, the signs, the inverse FFT's passes, and v[pos(i)] / n.
+// CHECK-LABEL: func.func @dequant_dct
+// CHECK-COUNT-3: memref.alloc() : memref<8xf64>
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: memref.store
+// CHECK: arith.constant dense<{{.*}}> : tensor<4xf64>
+// CHECK: scf.for
+// CHECK: arith.subf {{.*}} : f64
+// CHECK: arith.addf {{.*}} : f64
+// CHECK: arith.negf
+// CHECK: arith.constant 1.250000e-01 : f64
+// CHECK: arith.truncf {{.*}} : f64 to f32
+// CHECK-NOT: fastmath
+func.func @dequant_dct(%q: !qf.tensor<2x8xf32, #qf.format<"kashin:2+2">>) -> tensor<2x8xf32> {
+  %d = qf.dequantize %q : !qf.tensor<2x8xf32, #qf.format<"kashin:2+2">> -> tensor<2x8xf32>
+  return %d : tensor<2x8xf32>
+}
+
+// -----
+
+// Other lengths: Bluestein's chirp-z through a radix-2 FFT of length
+// 32 >= 2 * 12 - 1: the buffers (A, B) and (Y, Z) hold 32 values each.
+// CHECK-LABEL: func.func @dequant_bluestein
+// CHECK: memref.alloc() : memref<32xf64>
+// CHECK: memref.alloc() : memref<32xf64>
+// CHECK: memref.alloc() : memref<12xf64>
+// CHECK: memref.alloc() : memref<32xf64>
+// CHECK: memref.alloc() : memref<32xf64>
+// CHECK: arith.constant 3.125000e-02 : f64
+func.func @dequant_bluestein(%q: !qf.tensor<3x12xf32, #qf.format<"kashin:4:joint">>) -> tensor<3x12xf32> {
+  %d = qf.dequantize %q : !qf.tensor<3x12xf32, #qf.format<"kashin:4:joint">> -> tensor<3x12xf32>
+  return %d : tensor<3x12xf32>
+}
+
+// -----
+
+// A GEMV on a Kashin weight: the weight is dequantized once into an f32
+// tensor whose row tiles feed the tiled GEMM's micro-kernel (no fused
+// decode of the codes in the dot product loop).
+// CHECK-LABEL: func.func @gemv
+// CHECK: %[[W:.*]] = scf.for {{.*}} -> (tensor<4x64xf32>)
+// CHECK: scf.for
+// CHECK: tensor.extract_slice %[[W]][%{{.*}}, 0] [4, 64] [1, 1]
+// CHECK: vector.fma
+func.func @gemv(%x: tensor<1x64xf32>, %w: !qf.tensor<4x64xf32, #qf.format<"kashin:2+2:hadamard">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x64xf32>, !qf.tensor<4x64xf32, #qf.format<"kashin:2+2:hadamard">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
