@@ -64,8 +64,22 @@ static Status scaleError(const char *what, float d) {
                        " exceeds the f16 range (largest 65504)");
 }
 
-static inline int nearestInt(float v) {
+/// nearbyint(v) clamped to [lo, hi]; NaN gives lo. The clamp comes before
+/// the conversion: converting inf, NaN or a value beyond int to an integer is
+/// undefined behaviour (a scale near or below FLT_MIN gives such ratios).
+static inline int nearestInt(float v, int lo, int hi) {
+  if (!(v > lo))
+    return lo;
+  if (!(v < hi))
+    return hi;
   return static_cast<int>(std::nearbyint(v));
+}
+
+/// Writes a block that decodes to exact zeros: d = +0 and every code the
+/// code of 0 (`zeroCode` in each byte of the code bytes).
+static void zeroBlock(uint8_t *out, int codeBytes, uint8_t zeroCode) {
+  putHalf(out, 0);
+  std::memset(out + 2, zeroCode, codeBytes);
 }
 
 /// Midpoints between consecutive kvalues_iq4nl entries (15, padded to 16).
@@ -96,6 +110,12 @@ static Status quantizeQ4_0(const float *x, uint8_t *out) {
   uint16_t h;
   if (!halfOf(d, h))
     return scaleError("q4_0", d);
+  // 1/d overflows for |d| < 2^-128 (d is then 0 in f16): an all-zero
+  // block, where ggml's reference would convert inf or NaN to an integer.
+  if (!std::isfinite(id)) {
+    zeroBlock(out, 16, 0x88);
+    return Status::success();
+  }
   putHalf(out, h);
   for (int j = 0; j < 16; ++j) {
     float x0 = x[j] * id, x1 = x[16 + j] * id;
@@ -115,6 +135,10 @@ static Status quantizeQ8_0(const float *x, uint8_t *out) {
   uint16_t h;
   if (!halfOf(d, h))
     return scaleError("q8_0", d);
+  if (!std::isfinite(id)) { // |d| < 2^-128, 0 in f16: see quantizeQ4_0
+    zeroBlock(out, 32, 0);
+    return Status::success();
+  }
   putHalf(out, h);
   for (int j = 0; j < 32; ++j)
     out[2 + j] =
@@ -132,8 +156,7 @@ static Status quantizeIQ4NL(const float *x, uint8_t *out) {
     }
   int idx[32];
   if (amax == 0) {
-    putHalf(out, 0);
-    std::memset(out + 2, 0x88, 16);
+    zeroBlock(out, 16, 0x88);
     return Status::success();
   }
   // Try 15 inverse scales around max -> kvalues[0]; for each, fit d by least
@@ -217,7 +240,7 @@ static void fitSubBlock(const float *x, float &scale, float &mn) {
   auto err = [&](float s, float m) {
     double e = 0;
     for (int i = 0; i < 32; ++i) {
-      int q = std::min(15, std::max(0, nearestInt((x[i] + m) / s)));
+      int q = nearestInt((x[i] + m) / s, 0, 15);
       double d = x[i] - (s * q - m);
       e += d * d;
     }
@@ -233,7 +256,7 @@ static void fitSubBlock(const float *x, float &scale, float &mn) {
     // Least-squares refit of (s, m) to the assignment.
     double n = 32, sq = 0, sq2 = 0, sx = 0, sqx = 0;
     for (int i = 0; i < 32; ++i) {
-      int q = std::min(15, std::max(0, nearestInt((x[i] + m) / s)));
+      int q = nearestInt((x[i] + m) / s, 0, 15);
       sq += q;
       sq2 += double(q) * q;
       sx += x[i];
@@ -271,8 +294,8 @@ static Status quantizeQ4K(const float *x, uint8_t *out) {
   float invS = maxScale > 0 ? 63.f / maxScale : 0.f;
   float invM = maxMin > 0 ? 63.f / maxMin : 0.f;
   for (int j = 0; j < 8; ++j) {
-    L[j] = static_cast<uint8_t>(std::min(63, nearestInt(invS * scales[j])));
-    M[j] = static_cast<uint8_t>(std::min(63, nearestInt(invM * mins[j])));
+    L[j] = static_cast<uint8_t>(nearestInt(invS * scales[j], 0, 63));
+    M[j] = static_cast<uint8_t>(nearestInt(invM * mins[j], 0, 63));
   }
   uint16_t hd, hm;
   if (!halfOf(maxScale / 63.f, hd))
@@ -287,8 +310,8 @@ static Status quantizeQ4K(const float *x, uint8_t *out) {
   for (int j = 0; j < 8; ++j) {
     float dd = d * L[j], dm = dmin * M[j];
     for (int i = 0; i < 32; ++i) {
-      int v = dd != 0 ? nearestInt((x[32 * j + i] + dm) / dd) : 0;
-      q[32 * j + i] = static_cast<uint8_t>(std::min(15, std::max(0, v)));
+      int v = dd != 0 ? nearestInt((x[32 * j + i] + dm) / dd, 0, 15) : 0;
+      q[32 * j + i] = static_cast<uint8_t>(v);
     }
   }
   uint8_t *qs = out + 16;

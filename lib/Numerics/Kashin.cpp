@@ -19,6 +19,13 @@ using namespace qforge::num;
 namespace {
 inline double sgn(double a) { return a > 0 ? 1.0 : (a < 0 ? -1.0 : 0.0); }
 
+/// Rounds to f32, saturating to +-FLT_MAX instead of overflowing to +-inf
+/// (identical to static_cast<float> inside the f32 range; NaN stays NaN).
+inline float toF32Saturated(double a) {
+  const double m = std::numeric_limits<float>::max();
+  return static_cast<float>(a > m ? m : (a < -m ? -m : a));
+}
+
 double norm2(const std::vector<double> &a) {
   double s = 0;
   for (double v : a)
@@ -198,7 +205,7 @@ void qforge::num::kmeans1D(const double *f, int64_t n, std::vector<double> &c,
       break;
   }
   for (double &v : c)
-    v = static_cast<float>(v);
+    v = toF32Saturated(v);
   for (int64_t i = 0; i < n; ++i)
     codes[i] = nearest1D(c, f[i]);
 }
@@ -244,8 +251,8 @@ void qforge::num::kmeans2D(const double *u, const double *v, int64_t n,
       break;
   }
   for (size_t j = 0; j < k; ++j) {
-    cu[j] = static_cast<float>(cu[j]);
-    cv[j] = static_cast<float>(cv[j]);
+    cu[j] = toF32Saturated(cu[j]);
+    cv[j] = toF32Saturated(cv[j]);
   }
   for (int64_t i = 0; i < n; ++i)
     codes[i] = assign(i);
@@ -306,4 +313,13 @@ void qforge::num::kashinReconstruct(const KashinCode &c,
   P.applyT(v.data(), back.data());
   for (int64_t i = 0; i < N; ++i)
     out[i] += back[i];
+}
+
+void qforge::num::kashinReconstruct(const KashinCode &c,
+                                    const RandomizedTransform &P, bool joint,
+                                    float *out) {
+  std::vector<double> xr(P.size());
+  kashinReconstruct(c, P, joint, xr.data());
+  for (size_t i = 0; i < xr.size(); ++i)
+    out[i] = toF32Saturated(xr[i]);
 }

@@ -30,8 +30,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "qforge/Numerics/ASQ.h"
-#include "qforge/Numerics/Kashin.h"
 #include "qforge/Numerics/GroupGeometry.h"
+#include "qforge/Numerics/Kashin.h"
 #include "qforge/Numerics/MiniFloat.h"
 #include "qforge/Numerics/Packing.h"
 #include "qforge/Numerics/Quantizer.h"
@@ -44,7 +44,6 @@
 using namespace qforge::num;
 
 namespace {
-
 
 /// One code of an LSB-first code stream.
 uint32_t getCode(const uint8_t *in, uint64_t index, unsigned bits) {
@@ -339,7 +338,7 @@ Status dequantizeKashin(const QuantizedTensor &q, float *out,
   int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(G.size, 1));
   parallelFor(G.groups, grain, threads, [&](int64_t lo, int64_t hi) {
     KashinCode code;
-    std::vector<double> xr(G.size);
+    std::vector<float> xr(G.size);
     for (int64_t gid = lo; gid < hi; ++gid) {
       const uint8_t *src = cbs + 8 + uint64_t(gid) * perGroup * 4;
       code.cu.resize(ku);
@@ -365,7 +364,7 @@ Status dequantizeKashin(const QuantizedTensor &q, float *out,
       }
       kashinReconstruct(code, P, joint, xr.data());
       for (int64_t j = 0; j < G.size; ++j)
-        out[G.flat(gid, j)] = static_cast<float>(xr[j]);
+        out[G.flat(gid, j)] = xr[j];
     }
   });
   return Status::success();

@@ -409,6 +409,20 @@ void GroupQuantizer::encode(const float *x, int64_t n, const GroupScale &s,
     return exactInv ? v * inv : static_cast<double>(v) / s.scale;
   };
   if (zp) {
+    // Near FLT_MAX the codes farthest from the zero point may decode
+    // (scale * (code - zp), f32) beyond the f32 range: use only the codes
+    // [cLo, cHi] that decode to finite values (the code zp decodes to 0).
+    int cLo = 0, cHi = qmax;
+    if (std::fabs(static_cast<double>(s.scale)) *
+            std::max(s.zeroPoint, qmax - s.zeroPoint) >
+        std::numeric_limits<float>::max()) {
+      while (cLo < s.zeroPoint &&
+             !std::isfinite(decode(static_cast<uint8_t>(cLo), s)))
+        ++cLo;
+      while (cHi > s.zeroPoint &&
+             !std::isfinite(decode(static_cast<uint8_t>(cHi), s)))
+        --cHi;
+    }
     for (int64_t i = 0; i < n; ++i) {
       double t = ratio(x[i]);
       double c =
@@ -416,7 +430,7 @@ void GroupQuantizer::encode(const float *x, int64_t n, const GroupScale &s,
               : std::nearbyint(t);
       c += s.zeroPoint;
       codes[i] =
-          static_cast<uint8_t>(std::min<double>(std::max<double>(c, 0), qmax));
+          static_cast<uint8_t>(std::min<double>(std::max<double>(c, cLo), cHi));
     }
     return;
   }

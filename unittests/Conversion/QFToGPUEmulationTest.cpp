@@ -52,6 +52,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <ostream>
 
 using namespace mlir;
@@ -163,8 +164,13 @@ std::unique_ptr<ExecutionEngine> compile(const Case &c,
   }
   if (getenv("QF_EMULATION_DUMP"))
     module->dump();
+  // ExecutionEngineOptions::transformer is a function_ref: the function it
+  // refers to must outlive create() (a temporary is destroyed at the end of
+  // the assignment; ASan: stack-use-after-scope).
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(2, 0, nullptr);
   ExecutionEngineOptions eo;
-  eo.transformer = makeOptimizingTransformer(2, 0, nullptr);
+  eo.transformer = transformer;
   auto engine = ExecutionEngine::create(*module, eo);
   if (!engine) {
     ADD_FAILURE() << "ExecutionEngine: " << llvm::toString(engine.takeError());

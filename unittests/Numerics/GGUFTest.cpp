@@ -15,7 +15,10 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
+#include <limits>
 
 using namespace qforge::num;
 
@@ -148,4 +151,69 @@ TEST(GGUF, PresetsRoundTripThroughQuantizer) {
                    z.data(), 1);
     EXPECT_EQ(y, z);
   }
+}
+
+TEST(GGUF, BlocksBelowTheF16RangeAreWellDefined) {
+  // Blocks of +-FLT_MIN and of subnormals: the block scale d is far below
+  // f16 (it is 0 there) and 1/d overflows f32. q4_0 and q8_0 write the
+  // all-zero block (d = +0, codes of 0) instead of converting inf to an
+  // integer; q4_k clamps before every conversion. All decode to zeros
+  // (docs/formats.md, GGUF layouts); under UBSan (make test-sanitize) no
+  // conversion is undefined.
+  const float dm = std::numeric_limits<float>::denorm_min();
+  std::vector<float> minNormal(256), subnormal(256), mixed(256);
+  for (int j = 0; j < 256; ++j) {
+    minNormal[j] = (j % 2 ? 1 : -1) * FLT_MIN * static_cast<float>(1 + j % 3);
+    subnormal[j] = dm * static_cast<float>((j % 13) - 6);
+    mixed[j] = j % 32 == 5 ? FLT_MIN : dm * static_cast<float>(j % 5);
+  }
+  int zeroBlocks = 0;
+  for (const std::vector<float> *x : {&minNormal, &subnormal, &mixed})
+    for (Layout l :
+         {Layout::Q4_0, Layout::Q8_0, Layout::IQ4_NL, Layout::Q4_K}) {
+      int64_t be = ggufBlockElements(l), bb = ggufBlockBytes(l);
+      std::vector<uint8_t> blk(bb);
+      for (int64_t b0 = 0; b0 < 256; b0 += be) {
+        ASSERT_TRUE(quantizeGGUFBlock(l, x->data() + b0, blk.data()).ok());
+        std::vector<float> y(be, -1.0f);
+        dequantizeGGUFBlock(l, blk.data(), y.data());
+        for (int64_t j = 0; j < be; ++j)
+          EXPECT_EQ(y[j], 0.0f) << "layout " << int(l) << " element " << j;
+        if (l != Layout::Q4_0 && l != Layout::Q8_0)
+          continue;
+        // ggml's d (f32) of the block; its f16 value is always 0 here.
+        float amax = 0, max = 0;
+        for (int64_t j = 0; j < be; ++j)
+          if (amax < std::fabs((*x)[b0 + j])) {
+            amax = std::fabs((*x)[b0 + j]);
+            max = (*x)[b0 + j];
+          }
+        float d = l == Layout::Q4_0 ? max / -8 : amax / 127;
+        EXPECT_EQ(blk[0], 0);
+        EXPECT_EQ(blk[1] & 0x7F, 0);
+        if (d != 0 && !std::isfinite(1.0f / d)) {
+          ++zeroBlocks;
+          EXPECT_EQ(blk[1], 0); // +0
+          for (int64_t k = 2; k < bb; ++k)
+            EXPECT_EQ(blk[k], l == Layout::Q4_0 ? 0x88 : 0x00);
+        }
+      }
+    }
+  EXPECT_GT(zeroBlocks, 0);
+  // A block whose d is 0 in f16 but whose 1/d is finite keeps ggml's
+  // reference bytes (codes from 1/d); it decodes to zeros as well.
+  float x[32], y[32];
+  for (int j = 0; j < 32; ++j)
+    x[j] = 1e-30f * static_cast<float>(j - 16);
+  uint8_t b[18];
+  ASSERT_TRUE(quantizeGGUFBlock(Layout::Q4_0, x, b).ok());
+  float d = -16e-30f / -8, id = 1.0f / d;
+  for (int j = 0; j < 16; ++j) {
+    int q0 =
+        std::min(15, static_cast<int>(static_cast<int8_t>(x[j] * id + 8.5f)));
+    EXPECT_EQ(b[2 + j] & 0xF, q0) << j;
+  }
+  dequantizeGGUFBlock(Layout::Q4_0, b, y);
+  for (int j = 0; j < 32; ++j)
+    EXPECT_EQ(y[j], 0.0f);
 }

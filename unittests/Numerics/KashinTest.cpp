@@ -14,8 +14,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -308,4 +310,62 @@ TEST(KashinTensor, BadShapes) {
   std::vector<float> w(4 * 12, 1.0f);
   QuantizedTensor q;
   EXPECT_FALSE(quantize(w.data(), {4, 12}, f, QuantizeOptions(), q).ok());
+}
+
+TEST(KashinTensor, NearFltMaxDecodesFinite) {
+  // Inputs of magnitude ~FLT_MAX: the reconstruction u + P^T v (double) may
+  // exceed FLT_MAX by the quantization error. The decoded f32 values
+  // saturate to +-FLT_MAX (never inf; the error only shrinks since |x| <=
+  // FLT_MAX) and the stored centroids are finite; inside the f32 range the
+  // decoded value is static_cast<float> of the reconstruction, as before.
+  const int64_t R = 2, C = 256;
+  std::vector<float> w(R * C);
+  for (int64_t i = 0; i < R * C; ++i)
+    w[i] = static_cast<float>(FLT_MAX * std::sin(0.37 * double(i)));
+  int saturated = 0;
+  for (const char *fs : {"kashin:2+2", "kashin:2+2:hadamard", "kashin:4:joint",
+                         "kashin:4:joint:hadamard", "kashin:3+1:hadamard"}) {
+    SCOPED_TRACE(fs);
+    FormatSpec f;
+    ASSERT_TRUE(FormatSpec::parse(fs, f).ok());
+    QuantizeOptions o;
+    QuantizedTensor q;
+    ASSERT_TRUE(quantize(w.data(), {R, C}, f, o, q).ok());
+    const std::vector<uint8_t> &cb = q.section(Section::Codebooks);
+    for (size_t i = 8; i + 4 <= cb.size(); i += 4) {
+      float v;
+      std::memcpy(&v, &cb[i], 4);
+      EXPECT_TRUE(std::isfinite(v)) << "centroid " << (i - 8) / 4;
+    }
+    std::vector<float> back(R * C);
+    ASSERT_TRUE(dequantize(q, back.data(), 1).ok());
+    double worst = 0;
+    for (int64_t i = 0; i < R * C; ++i) {
+      ASSERT_TRUE(std::isfinite(back[i])) << "element " << i;
+      worst = std::max(worst, std::fabs(double(back[i]) - w[i]));
+    }
+    EXPECT_LT(worst, 0.5 * FLT_MAX);
+    // The first vector, decoded directly: saturation exactly where the
+    // double reconstruction leaves the f32 range.
+    RandomizedTransform P(C, f.kashinTransform, o.seed);
+    std::vector<double> x(w.begin(), w.begin() + C), xr(C);
+    KashinCode code;
+    ASSERT_TRUE(kashinQuantizeVector(x.data(), P, f.kashinBitsU, f.kashinBitsV,
+                                     f.kashinJoint, KashinOptions(), code)
+                    .ok());
+    kashinReconstruct(code, P, f.kashinJoint, xr.data());
+    std::vector<float> xf(C);
+    kashinReconstruct(code, P, f.kashinJoint, xf.data());
+    for (int64_t j = 0; j < C; ++j) {
+      EXPECT_EQ(back[j], xf[j]) << j;
+      if (std::fabs(xr[j]) > FLT_MAX) {
+        EXPECT_EQ(xf[j], std::copysign(FLT_MAX, xr[j])) << j;
+        ++saturated;
+      } else {
+        EXPECT_EQ(xf[j], static_cast<float>(xr[j])) << j;
+      }
+    }
+  }
+  // The Hadamard case used to decode to inf: the saturation is exercised.
+  EXPECT_GT(saturated, 0);
 }

@@ -15,6 +15,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -599,6 +600,94 @@ TEST(QuantizerBadInput, TinyAndHugeBlocks) {
     for (float v : r.y)
       ASSERT_TRUE(std::isfinite(v)) << spec;
   }
+}
+
+TEST(QuantizerBadInput, ZeroPointCodesNearFltMaxDecodeFinite) {
+  // The range [-FLT_MAX, FLT_MAX] gives scale 2 FLT_MAX / qmax and a zero
+  // point near qmax / 2: the code farthest from the zero point would decode
+  // (scale * (code - zp)) beyond f32. Only codes that decode to finite values
+  // are used, so the extreme elements lose at most one step.
+  std::vector<float> x(64);
+  for (int i = 0; i < 64; ++i)
+    x[i] = static_cast<float>(FLT_MAX * std::sin(0.37 * i));
+  x[3] = FLT_MAX;
+  x[9] = -FLT_MAX;
+  for (const char *spec : {"uint4:g32:zp", "uint3:g32:bf16:zp", "uint8:g64:zp",
+                           "uint2:g16:zp", "uint4:g32:zp:search"})
+    for (Rounding r : {Rounding::Nearest, Rounding::Stochastic}) {
+      SCOPED_TRACE(spec);
+      QuantizeOptions o;
+      o.rounding = r;
+      RoundTrip t = roundTrip(x, {64}, parsed(spec), o);
+      ASSERT_TRUE(t.status.ok()) << t.status.message();
+      FormatSpec f = parsed(spec);
+      GroupQuantizer gq(f);
+      std::vector<uint8_t> codes(64);
+      unpackCodes(t.q.section(Section::Codes).data(), 0, 64, f.bits,
+                  codes.data());
+      int64_t g = f.blockSize;
+      for (int i = 0; i < 64; ++i) {
+        ASSERT_TRUE(std::isfinite(t.y[i])) << "element " << i;
+        GroupScale gs;
+        gs.scale = decodeScale(
+            f.scaleType,
+            loadScaleBits(f.scaleType,
+                          t.q.section(Section::Scales).data() +
+                              (i / g) * (f.scaleBits(f.scaleType) / 8)));
+        gs.zeroPoint = t.q.section(Section::ZeroPoints)[i / g];
+        // One step (two with stochastic rounding) of the group's scale.
+        double step = std::fabs(static_cast<double>(gs.scale));
+        EXPECT_LE(std::fabs(static_cast<double>(t.y[i]) - x[i]),
+                  (r == Rounding::Nearest ? 1.0 : 2.0) * step)
+            << "element " << i << " code " << int(codes[i]);
+        EXPECT_EQ(t.y[i], gq.decode(codes[i], gs));
+      }
+    }
+  // Ordinary data keeps the full code range [0, qmax].
+  std::vector<float> y(64);
+  for (int i = 0; i < 64; ++i)
+    y[i] = static_cast<float>(i) - 20.0f;
+  RoundTrip o = roundTrip(y, {64}, parsed("uint4:g64:zp"));
+  ASSERT_TRUE(o.status.ok());
+  std::vector<uint8_t> codes(64);
+  unpackCodes(o.q.section(Section::Codes).data(), 0, 64, 4, codes.data());
+  EXPECT_EQ(*std::min_element(codes.begin(), codes.end()), 0);
+  EXPECT_EQ(*std::max_element(codes.begin(), codes.end()), 15);
+}
+
+TEST(QuantizerBadInput, DeepSubnormalGroupsFlushToZero) {
+  // Groups of subnormals k * 2^-149 (k = -6..6): below the smallest positive
+  // scale of e8m0 (2^-127), bf16 (2^-133), f16 (2^-24) and e4m3 (2^-9), and
+  // with an f32 super-scale that underflows to 0. docs/formats.md section 4:
+  // such groups flush to zero (error |x| per element), never NaN or inf.
+  const float dm = std::numeric_limits<float>::denorm_min();
+  std::vector<float> x(64);
+  for (int i = 0; i < 64; ++i)
+    x[i] = dm * static_cast<float>((i % 13) - 6);
+  for (const char *spec :
+       {"mxfp4", "int8:g32:e8m0", "uint4:g32:bf16:zp", "int4:g32:bf16",
+        "int4:g32:f16", "e2m1:g32:e4m3", "int4:g32:e4m3:dq=4",
+        "nf4:g32:f16:dq=2", "q4_0", "q8_0", "iq4_nl"}) {
+    RoundTrip t = roundTrip(x, {64}, parsed(spec));
+    ASSERT_TRUE(t.status.ok()) << spec << ": " << t.status.message();
+    for (int i = 0; i < 64; ++i)
+      EXPECT_EQ(t.y[i], 0.0f) << spec << " element " << i;
+  }
+  // f32 scales hold subnormal scales: no flush, the integers are exact.
+  RoundTrip f32 = roundTrip(x, {64}, parsed("int4:g32"));
+  ASSERT_TRUE(f32.status.ok());
+  for (int i = 0; i < 64; ++i)
+    EXPECT_EQ(f32.y[i], x[i]) << "element " << i;
+  // Outlier values flush with their value type (bf16 here), the dense part
+  // is exact: every error is at most |x|.
+  RoundTrip out = roundTrip(x, {64}, parsed("int4:g32:outliers=0.1"));
+  ASSERT_TRUE(out.status.ok());
+  int flushed = 0;
+  for (int i = 0; i < 64; ++i) {
+    EXPECT_LE(std::fabs(out.y[i] - x[i]), std::fabs(x[i])) << i;
+    flushed += out.y[i] == 0 && x[i] != 0;
+  }
+  EXPECT_GT(flushed, 0);
 }
 
 TEST(QuantizerBadInput, EmptyAndIndivisibleShapes) {

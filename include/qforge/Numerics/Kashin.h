@@ -68,7 +68,8 @@ Status kashinDecomposeMatrix(const double *X, int64_t rows, int64_t cols,
 std::vector<double> kashinInitialCentroids(const std::vector<double> &steps,
                                            unsigned bits);
 /// Lloyd iterations in 1-D; centroids stay sorted; codes are the nearest
-/// centroid after rounding the centroids to f32.
+/// centroid after rounding the centroids to f32 (saturated to +-FLT_MAX, so
+/// a stored centroid is always finite).
 void kmeans1D(const double *f, int64_t n, std::vector<double> &centroids,
               int iters, uint32_t *codes);
 /// Lloyd iterations on the pairs (u_i, v_i) with 2-D centroids (cu, cv).
@@ -92,6 +93,12 @@ Status kashinQuantizeVector(const double *x, const RandomizedTransform &P,
 /// x_hat = u_hat + P^T v_hat.
 void kashinReconstruct(const KashinCode &c, const RandomizedTransform &P,
                        bool joint, double *out);
+/// The decoded f32 values of the format: x_hat rounded to f32 and saturated
+/// to +-FLT_MAX (near FLT_MAX the quantization error may carry x_hat beyond
+/// the f32 range; the input is finite, so saturating never increases the
+/// error). Bit-identical to static_cast<float>(x_hat) inside the range.
+void kashinReconstruct(const KashinCode &c, const RandomizedTransform &P,
+                       bool joint, float *out);
 
 } // namespace qforge::num
 
