@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 using namespace qforge;
@@ -91,10 +92,21 @@ static int benchDequant(int argc, char **argv) {
         std::max<int64_t>(2, (minWorkingSet + bytes - 1) / bytes));
     // Rotating copies: weights and outputs.
     std::vector<std::vector<num::QuantizedTensor>> wq(copies, halves);
-    std::vector<std::unique_ptr<float[]>> out;
+    // 64-byte aligned outputs, as a caller wanting the streaming stores of
+    // large results provides them (qf-nontemporal-stores).
+    struct Free {
+      void operator()(float *p) const { std::free(p); }
+    };
+    std::vector<std::unique_ptr<float[], Free>> out;
     for (int c = 0; c < copies; ++c) {
-      out.emplace_back(new float[rowsFull * cols]);
-      std::fill_n(out.back().get(), rowsFull * cols, 0.0f);
+      size_t n = static_cast<size_t>(rowsFull) * cols;
+      out.emplace_back(static_cast<float *>(
+          std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64)));
+      if (!out.back()) {
+        std::fprintf(stderr, "qforge-bench dequant: out of memory\n");
+        return 1;
+      }
+      std::fill_n(out.back().get(), n, 0.0f);
     }
     StreamResult before = measureStream(mb << 20, threads, 5);
     double tk;

@@ -30,12 +30,17 @@ static int benchGemv(int argc, char **argv) {
   if (args.has("help")) {
     std::printf(
         "qforge-bench gemv [--formats F1,F2,...] [--reps R] [--mb N] "
-        "[--json [FILE]]\n  Generated fused dequant-GEMV kernels (M = 1, "
+        "[--copies C] [--json [FILE]]\n  Generated fused dequant-GEMV kernels "
+        "(M = 1, "
         "two threads, one half of the rows each) vs the STREAM read-only "
-        "bandwidth over N MiB arrays (default 512).\n");
+        "bandwidth over N MiB arrays (default 512). --copies C rotates C "
+        "weight "
+        "copies instead of enough to exceed 450 MB (C = 1 keeps the weights "
+        "in the last-level cache: the kernels' compute ceiling).\n");
     return 0;
   }
-  for (auto &k : args.unknown({"formats", "reps", "mb", "help", "json"})) {
+  for (auto &k :
+       args.unknown({"formats", "reps", "mb", "copies", "help", "json"})) {
     std::fprintf(stderr, "qforge-bench gemv: unknown option --%s\n", k.c_str());
     return 1;
   }
@@ -90,6 +95,8 @@ static int benchGemv(int argc, char **argv) {
       uint64_t bytes = halves[0].totalBytes() + halves[1].totalBytes();
       int copies = static_cast<int>(
           std::max<int64_t>(2, (minWorkingSet + bytes - 1) / bytes));
+      if (int64_t c = args.getInt("copies", 0); c > 0)
+        copies = static_cast<int>(c);
       std::vector<std::vector<num::QuantizedTensor>> wq(copies, halves);
       std::vector<float> x = num::normalSamples(K, 3);
       std::vector<float> y(N, 0.0f);

@@ -20,7 +20,9 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <ostream>
 #include <string>
@@ -32,7 +34,14 @@ namespace {
 
 /// dequant / gemv produce f32; the _f16 / _bf16 kinds take (gemv) and
 /// produce 16-bit floats.
-enum class Kind { dequant, gemv, dequant_f16, dequant_bf16, gemv_f16, gemv_bf16 };
+enum class Kind {
+  dequant,
+  gemv,
+  dequant_f16,
+  dequant_bf16,
+  gemv_f16,
+  gemv_bf16
+};
 
 bool isGemv(Kind k) {
   return k == Kind::gemv || k == Kind::gemv_f16 || k == Kind::gemv_bf16;
@@ -230,14 +239,23 @@ TEST_P(CPUKernel, MatchesReference) {
       continue;
     }
     if (k.kind == Kind::dequant) {
-      std::vector<float> out(ref.size(), -7.0f);
-      run(k, q, nullptr, out.data());
-      int64_t bad = 0;
-      for (size_t i = 0; i < ref.size(); ++i)
-        if (!sameBits(out[i], ref[i]) && bad++ < 5)
-          ADD_FAILURE() << "element " << i << ": got " << out[i]
-                        << ", reference " << ref[i];
-      EXPECT_EQ(bad, 0);
+      // Once into a 64-byte aligned buffer and once 4 bytes past it: the
+      // streaming stores of large results (qf-nontemporal-stores) are
+      // taken only at aligned addresses, ordinary stores otherwise.
+      std::vector<float> buf(ref.size() + 32, -7.0f);
+      float *aligned = reinterpret_cast<float *>(
+          (reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t(63));
+      for (float *out : {aligned, aligned + 1}) {
+        SCOPED_TRACE(out == aligned ? "aligned output" : "misaligned output");
+        std::fill_n(out, ref.size(), -7.0f);
+        run(k, q, nullptr, out);
+        int64_t bad = 0;
+        for (size_t i = 0; i < ref.size(); ++i)
+          if (!sameBits(out[i], ref[i]) && bad++ < 5)
+            ADD_FAILURE() << "element " << i << ": got " << out[i]
+                          << ", reference " << ref[i];
+        EXPECT_EQ(bad, 0);
+      }
       continue;
     }
     if (variant == 2)

@@ -152,9 +152,15 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
 
     `target` selects the table lookup: `avx512` uses vpermps
     (`llvm.x86.avx512.permvar.sf.512`, 16 lanes), `avx2` vpermps on 8
-    lanes, `neon` `tbl`, unknown targets a portable select tree; `host`
-    picks from the running CPU. Public functions get
+    lanes, `neon` `tbl`, `generic` a portable select tree; `host` picks
+    from the running CPU; any other name is an error. Public functions get
     `llvm.emit_c_interface`.
+
+    `nontemporal-bytes` (default 32 MiB): the vector loop of a
+    `qf.dequantize` whose result has at least this many bytes (and no row
+    tail) carries `qf.nontemporal_stores`, for `qf-nontemporal-stores`
+    after bufferization; 0 disables it. The fused GEMV prefetches the
+    weight sections 32768 elements ahead of each row it reads.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
@@ -165,7 +171,41 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
   ];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
-           "Target features: avx2, avx512, neon or host">,
+           "Target features: avx2, avx512, neon, generic (portable) or "
+           "host">,
+    Option<"nontemporalBytes", "nontemporal-bytes", "int64_t",
+           "int64_t(32) << 20",
+           "qf.dequantize results of at least this many bytes are marked "
+           "for non-temporal stores (0: never); see qf-nontemporal-stores">,
+  ];
+}
+
+def QFNontemporalStores
+    : Pass<"qf-nontemporal-stores", "mlir::func::FuncOp"> {
+  let summary = "Write marked loops' vector stores around the caches";
+  let description = [{
+    Runs after bufferization. In every `scf.for` carrying the unit
+    attribute `qf.nontemporal_stores` (set by `qf-lower-to-vector` on the
+    vector loop of a `qf.dequantize` whose result is at least
+    `nontemporal-bytes` large, so that it would only evict the caches),
+    each in-bounds, unmasked, minor-identity `vector.transfer_write` of a
+    1-D vector of 32 or more bytes to a memref becomes
+
+        scf.if <address is aligned to min(vector bytes, 64)> {
+          vector.store ... {nontemporal = true, alignment = A}
+        } else {
+          the original write
+        }
+
+    so that a misaligned caller buffer is still written correctly, with
+    ordinary stores. A sequentially consistent `llvm.fence` follows the
+    loop, ordering the weakly ordered streaming stores before anything
+    later (x86 `mfence`, aarch64 `dmb`). The attribute is removed.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::LLVM::LLVMDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect"
   ];
 }
 

@@ -46,6 +46,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -59,6 +60,7 @@
 
 namespace qforge {
 #define GEN_PASS_DEF_QFLOWERTOVECTOR
+#define GEN_PASS_DEF_QFNONTEMPORALSTORES
 #include "qforge/Conversion/Passes.h.inc"
 } // namespace qforge
 
@@ -86,6 +88,9 @@ std::string qforge::resolveCPUTarget(StringRef target) {
 namespace {
 
 using SectionValues = std::array<Value, num::kNumSections>;
+
+/// Marks a vector loop whose stores qf-nontemporal-stores streams.
+constexpr llvm::StringLiteral kNontemporalAttr = "qf.nontemporal_stores";
 
 Value cIdx(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
@@ -1439,7 +1444,8 @@ private:
 };
 
 LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
-                              const std::string &target) {
+                              const std::string &target,
+                              int64_t nontemporalBytes) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto qt = cast<qf::QuantizedTensorType>(op.getInput().getType());
@@ -1487,6 +1493,12 @@ LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
       scf::YieldOp::create(b, loc, t);
       b.setInsertionPointAfter(vl);
       acc = vl.getResult(0);
+      // A result larger than the caches is written around them
+      // (qf-nontemporal-stores, after bufferization).
+      int64_t eb = elemTy.getIntOrFloatBitWidth() / 8;
+      if (nontemporalBytes > 0 && dec.numel * eb >= nontemporalBytes &&
+          V * eb >= 32)
+        vl->setAttr(kNontemporalAttr, b.getUnitAttr());
     }
     if (vecEnd < cols) {
       auto sl =
@@ -1669,6 +1681,62 @@ Value correctOutliers(OpBuilder &b, Location loc, WeightDecoder &dec, Value out,
 /// weight:  sum_k w_k x_k = sum_chunks scale * sum_(k in chunk) c_k x_k.
 /// Other formats decode chunks in element order and scale every weight.
 /// Sparse outliers are added afterwards as a correction.
+/// Software prefetch for kernels that stream the weight sections. The fused
+/// GEMV reads R rows side by side, i.e. R short streams per section; the
+/// hardware prefetchers track them poorly, and at two threads the kernel
+/// reached about 0.35 of the read bandwidth although it runs at about
+/// twice that on cache-resident weights. Each step therefore prefetches,
+/// for every section of at least 1/8 bit per element (codes, scales, GGUF
+/// blocks; not a per-tensor scale), the byte that the element
+/// `kPrefetchElements` ahead of the current one will read. Positions are
+/// proportional (e * bytes / numel), exact enough for a hint, and clamped
+/// to the section so that no address outside it is formed.
+class SectionPrefetcher {
+public:
+  SectionPrefetcher(OpBuilder &b, Location loc, const SectionValues &sec,
+                    int64_t numel)
+      : numel(numel) {
+    for (Value t : sec) {
+      auto tt = t ? dyn_cast<RankedTensorType>(t.getType()) : nullptr;
+      if (!tt || tt.getRank() != 1 || !tt.hasStaticShape())
+        continue;
+      int64_t bytes = tt.getDimSize(0);
+      // (e + ahead) * bytes must not overflow.
+      if (bytes * 64 < numel ||
+          numel + kPrefetchElements > INT64_MAX / std::max<int64_t>(bytes, 1))
+        continue;
+      auto mt = MemRefType::get(
+          {bytes}, tt.getElementType(),
+          StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, {1}));
+      Value buf = bufferization::ToBufferOp::create(b, loc, mt, t,
+                                                    /*read_only=*/true);
+      buffers.push_back({buf, bytes});
+    }
+  }
+
+  /// Prefetches every section at element `e` + kPrefetchElements.
+  void emit(OpBuilder &b, Location loc, Value e) const {
+    for (auto [buf, bytes] : buffers) {
+      Value ahead =
+          arith::AddIOp::create(b, loc, e, cIdx(b, loc, kPrefetchElements));
+      Value pos = arith::DivUIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, ahead, cIdx(b, loc, bytes)),
+          cIdx(b, loc, numel));
+      pos = arith::MinUIOp::create(b, loc, pos, cIdx(b, loc, bytes - 1));
+      memref::PrefetchOp::create(b, loc, buf, ValueRange{pos},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+    }
+  }
+
+private:
+  /// 32768 elements: 16 KiB of 4-bit codes; the best of 4-32 KiB in A/B
+  /// runs of the int4:g32 GEMV (docs/benchmarks.md).
+  static constexpr int64_t kPrefetchElements = 32768;
+  int64_t numel;
+  SmallVector<std::pair<Value, int64_t>> buffers;
+};
+
 LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                                const std::string &target) {
   OpBuilder b(op);
@@ -1701,6 +1769,7 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   // the multiply-add chains are independent.
   int64_t R = (M <= 2 && N % 4 == 0) ? 4 : 1;
   int64_t U = (C && R == 1 && (vecEnd / C) % 2 == 0) ? 2 : 1;
+  SectionPrefetcher prefetch(b, loc, sec, N * K);
   auto rowLoop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, N),
                                     cIdx(b, loc, R), ValueRange{out});
   {
@@ -1743,6 +1812,8 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
             }
           for (int64_t r = 0; r < R; ++r) {
             Value e = arith::AddIOp::create(b, loc, rowBase[r], c);
+            if (u == 0)
+              prefetch.emit(b, loc, e);
             SmallVector<Value> planes;
             Value scale;
             if (pg) {
@@ -2091,7 +2162,8 @@ LogicalResult lowerUnfusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   res = from2D(b, loc, res, resTy);
   op.getResult().replaceAllUsesWith(res);
   op.erase();
-  return lowerDequantize(deq, sec, target);
+  // The dequantized weight is multiplied right away: no streaming stores.
+  return lowerDequantize(deq, sec, target, /*nontemporalBytes=*/0);
 }
 
 /// The storage sections of a quantized tensor type that are non-empty.
@@ -2139,6 +2211,18 @@ struct QFLowerToVectorPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (!llvm::is_contained({"avx2", "avx512", "neon", "generic", "host"},
+                            StringRef(target))) {
+      module.emitError("qf-lower-to-vector: unknown target '")
+          << target << "' (expected avx2, avx512, neon, generic or host)";
+      return signalPassFailure();
+    }
+    if (nontemporalBytes < 0) {
+      module.emitError("qf-lower-to-vector: nontemporal-bytes must be >= 0, "
+                       "got ")
+          << static_cast<int64_t>(nontemporalBytes);
+      return signalPassFailure();
+    }
     std::string tgt = resolveCPUTarget(target);
     bool failed = false;
     module.walk([&](func::FuncOp fn) {
@@ -2241,7 +2325,8 @@ struct QFLowerToVectorPass
       if (::mlir::failed(checkDecodable(op, qt)))
         return failure();
       if (auto d = dyn_cast<qf::DequantizeOp>(op)) {
-        if (::mlir::failed(lowerDequantize(d, it->second, tgt)))
+        if (::mlir::failed(
+                lowerDequantize(d, it->second, tgt, nontemporalBytes)))
           return failure();
         continue;
       }
@@ -2294,12 +2379,101 @@ struct QFLowerToVectorPass
 // Pipeline
 //===----------------------------------------------------------------------===//
 
+namespace {
+struct QFNontemporalStoresPass
+    : public qforge::impl::QFNontemporalStoresBase<QFNontemporalStoresPass> {
+  /// The alignment a non-temporal store of `w` needs, or 0 when `w` is not
+  /// a candidate.
+  static unsigned streamAlignment(vector::TransferWriteOp w) {
+    auto mt = dyn_cast<MemRefType>(w.getBase().getType());
+    VectorType vt = w.getVectorType();
+    if (!mt || vt.getRank() != 1 || w.getMask() ||
+        !w.getPermutationMap().isMinorIdentity() ||
+        llvm::any_of(w.getInBoundsValues(), [](bool b) { return !b; }) ||
+        !vt.getElementType().isIntOrFloat() ||
+        vt.getElementType().getIntOrFloatBitWidth() % 8 != 0)
+      return 0;
+    int64_t strideInner;
+    SmallVector<int64_t> strides;
+    if (failed(mt.getStridesAndOffset(strides, strideInner)) ||
+        strides.empty() || strides.back() != 1)
+      return 0;
+    int64_t bytes =
+        vt.getNumElements() * vt.getElementType().getIntOrFloatBitWidth() / 8;
+    int64_t align = std::min<int64_t>(bytes, 64);
+    if (bytes < 32 || !llvm::isPowerOf2_64(align) || bytes % align != 0)
+      return 0;
+    return static_cast<unsigned>(align);
+  }
+
+  void runOnOperation() override {
+    SmallVector<scf::ForOp> loops;
+    getOperation().walk([&](scf::ForOp loop) {
+      if (loop->hasAttr(kNontemporalAttr))
+        loops.push_back(loop);
+    });
+    // One fence after the outermost operation of the function holding
+    // streaming loops: a fence waits for every streamed line to reach
+    // memory, and one per row of the dequantization cost about a third
+    // of its speed.
+    llvm::SetVector<Operation *> fenceAfter;
+    for (scf::ForOp loop : loops) {
+      loop->removeAttr(kNontemporalAttr);
+      SmallVector<vector::TransferWriteOp> writes;
+      for (auto w : loop.getBody()->getOps<vector::TransferWriteOp>())
+        if (streamAlignment(w))
+          writes.push_back(w);
+      if (writes.empty())
+        continue;
+      for (vector::TransferWriteOp w : writes)
+        stream(w, streamAlignment(w));
+      Operation *top = loop;
+      while (top->getParentOp() != getOperation())
+        top = top->getParentOp();
+      fenceAfter.insert(top);
+    }
+    for (Operation *top : fenceAfter) {
+      OpBuilder b(top->getContext());
+      b.setInsertionPointAfter(top);
+      LLVM::FenceOp::create(b, top->getLoc(), LLVM::AtomicOrdering::seq_cst);
+    }
+  }
+
+  /// Rewrites `w` into an aligned non-temporal vector.store when its
+  /// address is `align`-aligned at run time, and keeps it otherwise.
+  static void stream(vector::TransferWriteOp w, unsigned align) {
+    OpBuilder b(w);
+    Location loc = w.getLoc();
+    Value base = w.getBase();
+    auto mt = cast<MemRefType>(base.getType());
+    int64_t eb = mt.getElementTypeBitWidth() / 8;
+    auto md = memref::ExtractStridedMetadataOp::create(b, loc, base);
+    Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, base);
+    Value elem = md.getOffset();
+    for (auto [idx, stride] : llvm::zip(w.getIndices(), md.getStrides()))
+      elem = arith::AddIOp::create(b, loc, elem,
+                                   arith::MulIOp::create(b, loc, idx, stride));
+    Value addr = arith::AddIOp::create(
+        b, loc, ptr, arith::MulIOp::create(b, loc, elem, cIdx(b, loc, eb)));
+    Value low = arith::AndIOp::create(b, loc, addr, cIdx(b, loc, align - 1));
+    Value aligned = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, low,
+                                          cIdx(b, loc, 0));
+    auto ifOp = scf::IfOp::create(b, loc, aligned, /*withElseRegion=*/true);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    vector::StoreOp::create(b, loc, w.getVector(), base, w.getIndices(),
+                            /*nontemporal=*/true, llvm::MaybeAlign(align));
+    w->moveBefore(ifOp.elseBlock()->getTerminator());
+  }
+};
+} // namespace
+
 void qforge::buildQFCPUPipeline(OpPassManager &pm,
                                 const QFCPUPipelineOptions &options) {
   // The passes are created directly (not parsed from a pipeline string),
   // so the pipeline also works in tools that register none of them.
   QFLowerToVectorOptions lo;
   lo.target = options.target;
+  lo.nontemporalBytes = options.nontemporalBytes;
   pm.addPass(createQFLowerToVector(lo));
   // Elementwise arith on tensors (residual adds, activations) becomes
   // linalg so that bufferization covers whole models, not only qf ops.
@@ -2312,6 +2486,7 @@ void qforge::buildQFCPUPipeline(OpPassManager &pm,
   bo.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bo));
+  pm.addNestedPass<func::FuncOp>(qforge::createQFNontemporalStores());
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());

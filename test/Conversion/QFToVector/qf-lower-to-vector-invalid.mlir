@@ -1,4 +1,8 @@
 // RUN: quant-opt %s -split-input-file -qf-lower-to-vector -verify-diagnostics
+// RUN: not quant-opt %s -split-input-file -qf-lower-to-vector=target=avx51 2>&1 | FileCheck %s --check-prefix=TARGET
+// RUN: not quant-opt %s -split-input-file -qf-lower-to-vector=nontemporal-bytes=-1 2>&1 | FileCheck %s --check-prefix=NTBYTES
+// TARGET: error: qf-lower-to-vector: unknown target 'avx51' (expected avx2, avx512, neon, generic or host)
+// NTBYTES: error: qf-lower-to-vector: nontemporal-bytes must be >= 0, got -1
 
 // expected-error @+1 {{returning a quantized tensor is not lowered}}
 func.func @returns_q(%q: !qf.tensor<2x64xf32, #qf.format<"int4:g32">>) -> !qf.tensor<2x64xf32, #qf.format<"int4:g32">> {

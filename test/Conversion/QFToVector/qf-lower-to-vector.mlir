@@ -1,6 +1,7 @@
 // RUN: quant-opt %s -split-input-file -qf-lower-to-vector=target=avx512 | FileCheck %s
 // RUN: quant-opt %s -split-input-file -qf-lower-to-vector=target=neon | FileCheck %s --check-prefix=NEON
 // RUN: quant-opt %s -split-input-file -qf-lower-to-vector=target=generic | FileCheck %s --check-prefix=GENERIC
+// RUN: quant-opt %s -split-input-file -qf-lower-to-vector="target=avx512 nontemporal-bytes=4096" | FileCheck %s --check-prefix=NT
 
 // int4 codes: bytes loaded as a vector, nibbles split and interleaved back
 // into element order, decoded (one vpermps per 16 codes on AVX-512;
@@ -221,4 +222,28 @@ func.func @gemv_f16(%x: tensor<2x64xf16>, %w: !qf.tensor<4x64xf32, #qf.format<"q
 func.func @gemv_word_lanes(%x: tensor<1x256xf32>, %w: !qf.tensor<4x256xf32, #qf.format<"int4:g32">>) -> tensor<1x4xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x256xf32>, !qf.tensor<4x256xf32, #qf.format<"int4:g32">> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// Results of at least nontemporal-bytes (default 32 MiB; 4096 in the NT
+// run) mark their vector loop for streaming stores; smaller ones and the
+// dequantization feeding an unfused matmul do not. The fused GEMV
+// prefetches the code and scale sections ahead of each row.
+// CHECK-LABEL: func.func @streaming
+// CHECK-NOT: qf.nontemporal_stores
+// CHECK: memref.prefetch
+// NT-LABEL: func.func @streaming
+// NT: vector.transfer_write
+// NT: } {qf.nontemporal_stores}
+// NT-NOT: qf.nontemporal_stores
+// NT: return
+func.func @streaming(%big: !qf.tensor<16x256xf32, #qf.format<"int4:g32">>,
+                     %small: !qf.tensor<2x256xf32, #qf.format<"int4:g32">>,
+                     %x: tensor<1x256xf32>)
+    -> (tensor<16x256xf32>, tensor<2x256xf32>, tensor<1x16xf32>) {
+  %a = qf.dequantize %big : !qf.tensor<16x256xf32, #qf.format<"int4:g32">> -> tensor<16x256xf32>
+  %b = qf.dequantize %small : !qf.tensor<2x256xf32, #qf.format<"int4:g32">> -> tensor<2x256xf32>
+  %y = qf.matmul %x, %big {transpose_weight} : tensor<1x256xf32>, !qf.tensor<16x256xf32, #qf.format<"int4:g32">> -> tensor<1x16xf32>
+  return %a, %b, %y : tensor<16x256xf32>, tensor<2x256xf32>, tensor<1x16xf32>
 }

@@ -28,6 +28,11 @@ struct QFCPUPipelineOptions
   Option<std::string> target{*this, "target",
                              llvm::cl::desc("avx2, avx512, neon or host"),
                              llvm::cl::init("host")};
+  Option<int64_t> nontemporalBytes{
+      *this, "nontemporal-bytes",
+      llvm::cl::desc("qf.dequantize results of at least this many bytes "
+                     "are written with non-temporal stores (0: never)"),
+      llvm::cl::init(int64_t(32) << 20)};
 };
 
 /// qf + linalg/tensor/func -> LLVM dialect: qf-lower-to-vector, one-shot
