@@ -3,6 +3,8 @@
 // RUN: quant-opt %s -qf-cpu-pipeline=target=avx2 | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64 -mcpu=x86-64-v3 | FileCheck %s --check-prefix=AVX2
 // RUN: quant-opt %s -qf-cpu-pipeline=target=neon | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=aarch64 -mattr=+neon | FileCheck %s --check-prefix=NEON
 // RUN: quant-opt %s -qf-cpu-pipeline=target=avx512 | FileCheck %s --check-prefix=LLVM
+// RUN: quant-opt %s -qf-cpu-pipeline="target=avx512 nontemporal-bytes=1" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64 -mcpu=x86-64-v4 | FileCheck %s --check-prefix=NTX86
+// RUN: quant-opt %s -qf-cpu-pipeline="target=neon nontemporal-bytes=1" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=aarch64 -mattr=+neon | FileCheck %s --check-prefix=NTARM
 
 // The C interface wrappers exist.
 // LLVM: llvm.func @_mlir_ciface_nf4_dequant
@@ -21,6 +23,17 @@
 // NEON-LABEL: {{^}}nf4_dequant:
 // NEON: tbl v{{[0-9]+}}.16b
 // NEON: ret
+// Streaming stores (forced by nontemporal-bytes=1): vmovntps / stnp at
+// aligned addresses, a fence (x86: a locked or; AArch64: dmb) at the end.
+// NTX86-LABEL: {{^}}nf4_dequant:
+// NTX86-DAG: vmovntps %zmm{{[0-9]+}}, (
+// NTX86-DAG: vmovups %zmm{{[0-9]+}}, (
+// NTX86: {{lock|mfence}}
+// NTX86: ret
+// NTARM-LABEL: {{^}}nf4_dequant:
+// NTARM: stnp q{{[0-9]+}}, q{{[0-9]+}}, [
+// NTARM: dmb ish
+// NTARM: ret
 func.func @nf4_dequant(%q: !qf.tensor<4x128xf32, #qf.format<"nf4:g64">>,
                        %out: tensor<4x128xf32> {bufferization.writable = true}) -> tensor<4x128xf32> {
   %d = qf.dequantize %q : !qf.tensor<4x128xf32, #qf.format<"nf4:g64">> -> tensor<4x128xf32>
@@ -48,13 +61,16 @@ func.func @gemv_q4_0(%x: tensor<1x256xf32>, %w: !qf.tensor<64x256xf32, #qf.forma
   return %r : tensor<1x64xf32>
 }
 
-// Fused NF4 GEMV: lookups and FMAs in vector registers.
+// Fused NF4 GEMV: lookups and FMAs in vector registers, software
+// prefetches of the codes and scales ahead.
 // AVX512-LABEL: {{^}}gemv_nf4:
+// AVX512: prefetcht0
 // AVX512: vperm{{d|ps}} {{.*}}%zmm
 // AVX512: vfmadd231ps {{.*}}%zmm
 // AVX512-NOT: vfmadd{{[0-9]+}}ss
 // AVX512: ret
 // NEON-LABEL: {{^}}gemv_nf4:
+// NEON: prfm pldl1keep
 // NEON: tbl v{{[0-9]+}}.16b
 // NEON: fmla v{{[0-9]+}}.4s
 // NEON: ret
