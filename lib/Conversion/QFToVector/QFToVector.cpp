@@ -938,6 +938,35 @@ Value scalarFma(OpBuilder &b, Location loc, Value x, Value y, Value acc) {
   return arith::AddFOp::create(b, loc, p, acc, fm);
 }
 
+/// The scalar K tail of a register-blocked dot product, shared by the fused
+/// GEMV and the tiled GEMM: a loop over k in [from, to) adding
+/// act(a, k) * weight(w, k) to sums[index(a, w)] for nA activation rows and
+/// nW weight rows (each weight read once per k). Returns the new sums.
+SmallVector<Value>
+scalarKTail(OpBuilder &b, Location loc, int64_t from, int64_t to,
+            ArrayRef<Value> sums, int64_t nA, int64_t nW,
+            llvm::function_ref<Value(int64_t, Value)> act,
+            llvm::function_ref<Value(int64_t, Value)> weight,
+            llvm::function_ref<int64_t(int64_t, int64_t)> index) {
+  auto sl = scf::ForOp::create(b, loc, cIdx(b, loc, from), cIdx(b, loc, to),
+                               cIdx(b, loc, 1), sums);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(sl.getBody());
+  Value k = sl.getInductionVar();
+  SmallVector<Value> w, next(sums.size());
+  for (int64_t j = 0; j < nW; ++j)
+    w.push_back(weight(j, k));
+  for (int64_t a = 0; a < nA; ++a) {
+    Value xa = act(a, k);
+    for (int64_t j = 0; j < nW; ++j) {
+      int64_t i = index(a, j);
+      next[i] = scalarFma(b, loc, xa, w[j], sl.getRegionIterArg(i));
+    }
+  }
+  scf::YieldOp::create(b, loc, next);
+  return SmallVector<Value>(sl.getResults().begin(), sl.getResults().end());
+}
+
 /// Reshapes a tensor of `shape` to [rows, cols] (or back).
 Value to2D(OpBuilder &b, Location loc, Value t) {
   auto tt = cast<RankedTensorType>(t.getType());
@@ -1867,27 +1896,18 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                                           acc, arith::FastMathFlags::reassoc);
         }
     }
-    if (vecEnd < K) {
-      auto sl = scf::ForOp::create(b, loc, cIdx(b, loc, vecEnd),
-                                   cIdx(b, loc, K), cIdx(b, loc, 1), sums);
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(sl.getBody());
-      Value c = sl.getInductionVar();
-      SmallVector<Value> next(R * M);
-      for (int64_t r = 0; r < R; ++r) {
-        Value e = arith::AddIOp::create(b, loc, rowBase[r], c);
-        Value w = dec.decodeElement(e);
-        for (int64_t m = 0; m < M; ++m) {
-          Value xe = tensor::ExtractOp::create(b, loc, x,
-                                               ValueRange{cIdx(b, loc, m), c});
-          next[r * M + m] =
-              scalarFma(b, loc, xe, w, sl.getRegionIterArg(r * M + m));
-        }
-      }
-      scf::YieldOp::create(b, loc, next);
-      b.setInsertionPointAfter(sl);
-      sums.assign(sl.getResults().begin(), sl.getResults().end());
-    }
+    if (vecEnd < K)
+      sums = scalarKTail(
+          b, loc, vecEnd, K, sums, M, R,
+          [&](int64_t m, Value c) -> Value {
+            return tensor::ExtractOp::create(b, loc, x,
+                                             ValueRange{cIdx(b, loc, m), c});
+          },
+          [&](int64_t r, Value c) {
+            return dec.decodeElement(
+                arith::AddIOp::create(b, loc, rowBase[r], c));
+          },
+          [&](int64_t m, int64_t r) { return r * M + m; });
     Value acc = rowLoop.getRegionIterArg(0);
     for (int64_t r = 0; r < R; ++r)
       for (int64_t m = 0; m < M; ++m)
@@ -2046,31 +2066,22 @@ LogicalResult lowerTiledMatmul(qf::MatmulOp op, const SectionValues &sec,
               b, loc, vector::CombiningKind::ADD, kl.getResult(i),
               arith::FastMathFlags::reassoc);
       }
-      if (kEnd < K) {
-        auto sl = scf::ForOp::create(b, loc, cIdx(b, loc, kEnd),
-                                     cIdx(b, loc, K), cIdx(b, loc, 1), sums);
-        OpBuilder::InsertionGuard g3(b);
-        b.setInsertionPointToStart(sl.getBody());
-        Value k = sl.getInductionVar();
-        SmallVector<Value> next(MR * NR);
-        for (int64_t i = 0; i < MR; ++i) {
-          Value xs = tensor::ExtractOp::create(
-              b, loc, x,
-              ValueRange{arith::AddIOp::create(b, loc, m0, cIdx(b, loc, i)),
-                         k});
-          for (int64_t j = 0; j < NR; ++j) {
-            Value ws = tensor::ExtractOp::create(
-                b, loc, tile,
-                ValueRange{arith::AddIOp::create(b, loc, nn, cIdx(b, loc, j)),
-                           k});
-            next[i * NR + j] =
-                scalarFma(b, loc, xs, ws, sl.getRegionIterArg(i * NR + j));
-          }
-        }
-        scf::YieldOp::create(b, loc, next);
-        b.setInsertionPointAfter(sl);
-        sums.assign(sl.getResults().begin(), sl.getResults().end());
-      }
+      if (kEnd < K)
+        sums = scalarKTail(
+            b, loc, kEnd, K, sums, MR, NR,
+            [&](int64_t i, Value k) -> Value {
+              return tensor::ExtractOp::create(
+                  b, loc, x,
+                  ValueRange{arith::AddIOp::create(b, loc, m0, cIdx(b, loc, i)),
+                             k});
+            },
+            [&](int64_t j, Value k) -> Value {
+              return tensor::ExtractOp::create(
+                  b, loc, tile,
+                  ValueRange{arith::AddIOp::create(b, loc, nn, cIdx(b, loc, j)),
+                             k});
+            },
+            [&](int64_t i, int64_t j) { return i * NR + j; });
       for (int64_t i = 0; i < MR; ++i)
         for (int64_t j = 0; j < NR; ++j) {
           Value row = arith::AddIOp::create(b, loc, m0, cIdx(b, loc, i));
