@@ -114,7 +114,9 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
       (shifts, masks, interleaves), decoded and scaled by the shared decode
       emitter (QFCommon/DecodeEmitter.h) and written with vector stores;
       outliers are patched afterwards; elements that do not fill a vector
-      (row tails, codes crossing byte boundaries) take a scalar path. When
+      (row tails) take a scalar path; 3/5/6/7-bit codes, which cross byte
+      boundaries, are gathered two bytes per code into i16 lanes by one
+      shuffle, shifted per lane and masked. When
       the only use is a `bufferization.materialize_in_destination`, the
       destination is written directly;
     * `qf.matmul` with `transpose_weight` and M <= 16: fused dequant-GEMV /
@@ -132,8 +134,9 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
       kernels; any other `qf.matmul` dequantizes the weight and uses a
       `linalg.generic` contraction.
 
-    Decoded: integer, minifloat and lookup-table codes of 1-8 bits (1, 2,
-    4 and 8 bits vectorised, 3/5/6/7 bits by a scalar path), scales of every
+    Decoded: integer, minifloat and lookup-table codes of 1-8 bits (all
+    vectorised; the fused GEMV decodes 1/2/4/8-bit codes as planes and
+    3/5/6/7-bit codes in element order), scales of every
     type, zero points, double quantization, sparse outliers, learned (asq)
     codebooks and the q4_0, q8_0, iq4_nl and q4_k GGUF layouts, all
     bit-identical to `qforge::num::dequantize`.

@@ -158,6 +158,39 @@ Value qforge::conv::emitExtractField(OpBuilder &b, Location loc, Value word,
   return v;
 }
 
+/// 3-, 5-, 6- and 7-bit codes: code j starts at bit j * bits and spans at
+/// most two bytes. One shuffle gathers, for every code, the byte holding its
+/// first bit and the next one into an i16 lane (little-endian); a shift by
+/// the per-lane bit offset and a mask leave the code.
+static Value unpackOddCodes(OpBuilder &b, Location loc, unsigned bits,
+                            Value bytes) {
+  auto vt = cast<VectorType>(bytes.getType());
+  int64_t n = vt.getNumElements();
+  int64_t codes = n * 8 / bits;
+  SmallVector<int64_t> pairs;
+  SmallVector<int16_t> shifts;
+  for (int64_t j = 0; j < codes; ++j) {
+    int64_t bit = j * bits;
+    // The code of the last byte ends inside it: its second byte is unused.
+    pairs.push_back(bit / 8);
+    pairs.push_back(std::min(bit / 8 + 1, n - 1));
+    shifts.push_back(static_cast<int16_t>(bit % 8));
+  }
+  Value gathered = vector::ShuffleOp::create(b, loc, bytes, bytes, pairs);
+  auto i16v = VectorType::get({codes}, b.getI16Type());
+  Value words = vector::BitCastOp::create(b, loc, i16v, gathered);
+  Value sh = arith::ConstantOp::create(
+      b, loc, i16v, DenseElementsAttr::get(i16v, ArrayRef<int16_t>(shifts)));
+  Value mask = arith::ConstantOp::create(
+      b, loc, i16v,
+      DenseElementsAttr::get(
+          i16v, b.getI16IntegerAttr(static_cast<int16_t>((1 << bits) - 1))));
+  Value c = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, words, sh), mask);
+  return arith::TruncIOp::create(b, loc,
+                                 VectorType::get({codes}, b.getI8Type()), c);
+}
+
 Value qforge::conv::emitUnpackCodes(OpBuilder &b, Location loc, unsigned bits,
                                     Value packedBytes) {
   Value bytes = packedBytes;
@@ -166,6 +199,8 @@ Value qforge::conv::emitUnpackCodes(OpBuilder &b, Location loc, unsigned bits,
         b, loc, VectorType::get({1}, bytes.getType()), bytes);
   if (bits == 8)
     return bytes;
+  if (8 % bits != 0)
+    return unpackOddCodes(b, loc, bits, bytes);
   unsigned per = 8 / bits;
   SmallVector<Value> fields;
   for (unsigned j = 0; j < per; ++j)

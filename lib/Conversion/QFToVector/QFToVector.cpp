@@ -290,9 +290,7 @@ public:
       return cols % 32 == 0 ? 32 : 0;
     if (f.kind == num::ElementKind::Learned && !learnedVectorizable())
       return 0;
-    if (f.bits != 1 && f.bits != 2 && f.bits != 4 && f.bits != 8)
-      return 0;
-    if ((cols * f.bits) % 8 != 0)
+    if (f.bits < 1 || f.bits > 8 || (cols * f.bits) % 8 != 0)
       return 0;
     // Groups spanning whole rows: any chunk of a row shares the group and
     // the row tail takes the scalar path.

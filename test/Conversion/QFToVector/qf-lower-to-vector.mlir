@@ -70,13 +70,17 @@ func.func @dequant_q4_0(%q: !qf.tensor<2x32xf32, #qf.format<"q4_0">>) -> tensor<
 
 // -----
 
-// Minifloat codes (e3m2, 6 bits: codes cross bytes) take the scalar path:
-// two bytes, a dynamic shift, exponent re-biasing.
+// Minifloat codes of 6 bits (e3m2) cross bytes: one shuffle gathers the
+// two bytes of every code into an i16 lane (24 bytes -> 32 lanes), a
+// per-lane shift and a mask leave the code; then exponent re-biasing.
 // CHECK-LABEL: func.func @dequant_e3m2
-// CHECK-NOT: vector.transfer_write
-// CHECK: arith.shrui {{.*}} : i32
-// CHECK: arith.cmpi eq
-// CHECK: tensor.insert {{.*}} : tensor<2x32xf32>
+// CHECK: vector.shuffle %[[B:.*]], %[[B]] [0, 1, 0, 1, 1, 2, 2, 3, {{.*}}, 23, 23] : vector<24xi8>, vector<24xi8>
+// CHECK-NEXT: vector.bitcast {{.*}} : vector<64xi8> to vector<32xi16>
+// CHECK: arith.shrui {{.*}} : vector<32xi16>
+// CHECK-NEXT: arith.andi {{.*}} : vector<32xi16>
+// CHECK-NEXT: arith.trunci {{.*}} : vector<32xi16> to vector<32xi8>
+// CHECK: arith.cmpi eq, {{.*}} : vector<32xi32>
+// CHECK: vector.transfer_write {{.*}} : vector<32xf32>, tensor<2x32xf32>
 func.func @dequant_e3m2(%q: !qf.tensor<2x32xf32, #qf.format<"e3m2:g32">>) -> tensor<2x32xf32> {
   %d = qf.dequantize %q : !qf.tensor<2x32xf32, #qf.format<"e3m2:g32">> -> tensor<2x32xf32>
   return %d : tensor<2x32xf32>

@@ -75,7 +75,8 @@ mlir::Value emitExtractField(mlir::OpBuilder &b, mlir::Location loc,
                              unsigned bits);
 
 /// Unpacks a Plain-layout LSB-first code stream of `bits`-bit codes, `bits`
-/// in {1, 2, 4, 8}: `packedBytes` is `i8` or `vector<Nxi8>`, the result is
+/// in 1..8: `packedBytes` is `i8` or `vector<Nxi8>` (for 3, 5, 6 and 7 bits
+/// a vector whose N * 8 bits hold whole codes), the result is
 /// `vector<(N*8/bits)xi8>` holding the codes in element order (code in the
 /// low bits, upper bits zero).
 mlir::Value emitUnpackCodes(mlir::OpBuilder &b, mlir::Location loc,

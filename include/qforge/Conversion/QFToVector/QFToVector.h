@@ -25,9 +25,9 @@ namespace qforge {
 
 struct QFCPUPipelineOptions
     : public mlir::PassPipelineOptions<QFCPUPipelineOptions> {
-  Option<std::string> target{*this, "target",
-                             llvm::cl::desc("avx2, avx512, neon or host"),
-                             llvm::cl::init("host")};
+  Option<std::string> target{
+      *this, "target", llvm::cl::desc("avx2, avx512, neon, generic or host"),
+      llvm::cl::init("host")};
   Option<int64_t> nontemporalBytes{
       *this, "nontemporal-bytes",
       llvm::cl::desc("qf.dequantize results of at least this many bytes "
