@@ -222,20 +222,28 @@ TEST_P(CPUKernel, MatchesReference) {
     ASSERT_TRUE(dequantize(q, ref.data(), 1));
     int narrow = narrowType(k.kind);
     if (!isGemv(k.kind) && narrow) {
-      // 16-bit outputs: the f32 reference rounded to nearest even.
-      std::vector<uint16_t> out(ref.size(), 0x7bff);
-      run(k, q, nullptr, out.data());
-      int64_t bad = 0;
-      for (size_t i = 0; i < ref.size(); ++i) {
-        uint16_t want = toNarrow(narrow, ref[i]);
-        bool same = out[i] == want || (std::isnan(ref[i]) &&
-                                       std::isnan(fromNarrow(narrow, out[i])));
-        if (!same && bad++ < 5)
-          ADD_FAILURE() << "element " << i << ": got 0x" << std::hex << out[i]
-                        << ", reference 0x" << want << std::dec << " ("
-                        << ref[i] << ")";
+      // 16-bit outputs: the f32 reference rounded to nearest even; an
+      // aligned and a misaligned buffer as for f32 below.
+      std::vector<uint16_t> buf(ref.size() + 64, 0x7bff);
+      uint16_t *aligned = reinterpret_cast<uint16_t *>(
+          (reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t(63));
+      for (uint16_t *out : {aligned, aligned + 1}) {
+        SCOPED_TRACE(out == aligned ? "aligned output" : "misaligned output");
+        std::fill_n(out, ref.size(), uint16_t(0x7bff));
+        run(k, q, nullptr, out);
+        int64_t bad = 0;
+        for (size_t i = 0; i < ref.size(); ++i) {
+          uint16_t want = toNarrow(narrow, ref[i]);
+          bool same =
+              out[i] == want ||
+              (std::isnan(ref[i]) && std::isnan(fromNarrow(narrow, out[i])));
+          if (!same && bad++ < 5)
+            ADD_FAILURE() << "element " << i << ": got 0x" << std::hex << out[i]
+                          << ", reference 0x" << want << std::dec << " ("
+                          << ref[i] << ")";
+        }
+        EXPECT_EQ(bad, 0);
       }
-      EXPECT_EQ(bad, 0);
       continue;
     }
     if (k.kind == Kind::dequant) {
