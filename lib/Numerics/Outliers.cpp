@@ -91,3 +91,34 @@ Status qforge::num::decodeOutliers(const std::vector<uint8_t> &section,
   }
   return Status::success();
 }
+
+const float *qforge::num::splitOutliers(const float *data, int64_t numel,
+                                        const FormatSpec &f,
+                                        std::vector<uint8_t> &section,
+                                        std::vector<float> &work) {
+  int64_t k = f.numOutliers(numel);
+  if (k == 0)
+    return data;
+  std::vector<int64_t> idx = selectOutliers(data, numel, k);
+  encodeOutliers(data, numel, idx, f.outlierType, section);
+  work.assign(data, data + numel);
+  for (int64_t i : idx)
+    work[i] = 0.0f;
+  return work.data();
+}
+
+Status qforge::num::patchOutliers(const std::vector<uint8_t> &section,
+                                  int64_t numel, const FormatSpec &f,
+                                  float *out) {
+  int64_t k = f.numOutliers(numel);
+  if (k == 0)
+    return Status::success();
+  std::vector<int64_t> idx;
+  std::vector<float> vals;
+  if (Status s = decodeOutliers(section, numel, k, f.outlierType, idx, vals);
+      !s)
+    return s;
+  for (int64_t j = 0; j < k; ++j)
+    out[idx[j]] = vals[j];
+  return Status::success();
+}

@@ -15,7 +15,10 @@
 //   Codebooks  numGroups x s values, raw little-endian bits of the scale
 //              type, nondecreasing within a group (the ASQ values, containing
 //              the group's min and max as rounded to the scale type).
-//   bits/weight = b + s * scaleBits / groupSize.
+//   Outliers   with `:outliers=`, as for every format (Outliers.h): the
+//              outliers are zeroed before the codebooks are fitted and
+//              overwrite the decoded tensor.
+//   bits/weight = b + s * scaleBits / groupSize (+ the outliers').
 //
 // Kashin `kashin:<bu>+<bv>[:dct|hadamard]` with vectors = the groups:
 //   Codebooks  u64 LE seed of the sign vector, then per group 2^bu f32
@@ -33,6 +36,7 @@
 #include "qforge/Numerics/GroupGeometry.h"
 #include "qforge/Numerics/Kashin.h"
 #include "qforge/Numerics/MiniFloat.h"
+#include "qforge/Numerics/Outliers.h"
 #include "qforge/Numerics/Packing.h"
 #include "qforge/Numerics/Quantizer.h"
 
@@ -392,11 +396,17 @@ Status qforge::num::quantizeAdaptive(const float *data,
     if (!std::isfinite(data[i]))
       return Status::error("input element " + std::to_string(i) +
                            " is not finite");
+  // Sparse outliers (learned formats; FormatSpec::verify rejects them for
+  // Kashin codes): stored exactly, zeroed before the codebooks are fitted,
+  // as quantizePlain does.
+  std::vector<float> work;
+  const float *x =
+      splitOutliers(data, numel, format, out.section(Section::Outliers), work);
   Status st;
   if (format.kind == ElementKind::Learned)
-    st = quantizeLearned(data, shape, format, options, out);
+    st = quantizeLearned(x, shape, format, options, out);
   else if (format.kind == ElementKind::Kashin)
-    st = quantizeKashin(data, shape, format, options, out);
+    st = quantizeKashin(x, shape, format, options, out);
   else
     st = Status::error("format '" + format.str() +
                        "' is not a learned or Kashin format");
@@ -410,12 +420,18 @@ Status qforge::num::dequantizeAdaptive(const QuantizedTensor &q, float *out,
                                        unsigned threads) {
   if (Status s = q.verify(); !s)
     return s;
-  if (checkedNumElements(q.shape) <= 0)
+  int64_t numel = checkedNumElements(q.shape);
+  if (numel <= 0)
     return Status::success();
+  Status st;
   if (q.format.kind == ElementKind::Learned)
-    return dequantizeLearned(q, out, threads);
-  if (q.format.kind == ElementKind::Kashin)
-    return dequantizeKashin(q, out, threads);
-  return Status::error("format '" + q.format.str() +
-                       "' is not a learned or Kashin format");
+    st = dequantizeLearned(q, out, threads);
+  else if (q.format.kind == ElementKind::Kashin)
+    st = dequantizeKashin(q, out, threads);
+  else
+    return Status::error("format '" + q.format.str() +
+                         "' is not a learned or Kashin format");
+  if (!st)
+    return st;
+  return patchOutliers(q.section(Section::Outliers), numel, q.format, out);
 }

@@ -19,8 +19,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "qforge/Numerics/Quantizer.h"
-#include "qforge/Numerics/GroupGeometry.h"
 #include "qforge/Numerics/GGUF.h"
+#include "qforge/Numerics/GroupGeometry.h"
 #include "qforge/Numerics/Outliers.h"
 #include "qforge/Numerics/Packing.h"
 #include "qforge/Numerics/Random.h"
@@ -113,17 +113,9 @@ static Status quantizePlain(const float *data,
   auto sizes = sectionBytes(f, shape);
 
   // Sparse outliers: stored exactly, quantized as 0.
-  const float *x = data;
   std::vector<float> work;
-  if (int64_t k = f.numOutliers(numel)) {
-    std::vector<int64_t> idx = selectOutliers(data, numel, k);
-    encodeOutliers(data, numel, idx, f.outlierType,
-                   out.section(Section::Outliers));
-    work.assign(data, data + numel);
-    for (int64_t i : idx)
-      work[i] = 0.0f;
-    x = work.data();
-  }
+  const float *x =
+      splitOutliers(data, numel, f, out.section(Section::Outliers), work);
 
   const bool contiguous = geo.contiguous();
   auto gather = [&](const float *src, int64_t gid,
@@ -457,15 +449,5 @@ Status qforge::num::dequantize(const QuantizedTensor &q, float *out,
     }
   });
 
-  if (int64_t k = f.numOutliers(numel)) {
-    std::vector<int64_t> idx;
-    std::vector<float> vals;
-    if (Status s = decodeOutliers(q.section(Section::Outliers), numel, k,
-                                  f.outlierType, idx, vals);
-        !s)
-      return s;
-    for (int64_t j = 0; j < k; ++j)
-      out[idx[j]] = vals[j];
-  }
-  return Status::success();
+  return patchOutliers(q.section(Section::Outliers), numel, f, out);
 }

@@ -354,6 +354,10 @@ const Case kCases[] = {
     {"asq:256:g128", 16, 256, 0},
     {"asq:5:tensor", 16, 128, 0},
     {"asq:32:g32", 16, 128, 0, "f16"},
+    // ... with sparse outliers (the scatter kernel).
+    {"asq:16:g64:outliers=2^-7", 32, 256, 0},
+    {"asq:8:row:bf16:outliers=2^-6/f32", 16, 256, 0, "f16"},
+    {"asq:256:g128:outliers=2^-8/f16", 16, 256, 0},
     // Kashin: decode v, apply P^T (exact f64 data flow), add u.
     {"kashin:2+2", 16, 256, 0},
     {"kashin:1+3:hadamard", 16, 512, 0},
@@ -393,6 +397,9 @@ const Case kCases[] = {
     {"asq:16:g128:bf16", 16, 512, 1},
     {"asq:8:row", 16, 256, 2},
     {"asq:256:g64", 8, 256, 1},
+    {"asq:16:g64:outliers=2^-7", 16, 512, 1},
+    {"asq:8:row:f16:outliers=2^-6", 16, 256, 3},
+    {"asq:32:g32:bf16:outliers=2^-7/f32", 8, 256, 2},
     {"kashin:2+2", 16, 256, 1},
     {"kashin:2+2:g64", 16, 256, 2},
     {"kashin:3:joint:hadamard", 8, 512, 1},

@@ -7,7 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "qforge/Numerics/ASQ.h"
+#include "qforge/Numerics/MiniFloat.h"
+#include "qforge/Numerics/Outliers.h"
 #include "qforge/Numerics/Quantizer.h"
+#include "qforge/Numerics/Random.h"
 
 #include <gtest/gtest.h>
 
@@ -526,4 +529,81 @@ TEST(ASQTensor, WeightedByActivationMoments) {
   std::vector<float> bad(C, -1.0f);
   weighted.actSq = bad.data();
   EXPECT_FALSE(quantize(w.data(), {R, C}, f, weighted, qw).ok());
+}
+
+TEST(ASQTensor, SparseOutliersRoundTrip) {
+  // Heavy-tailed weights (Student-t, 3 degrees of freedom) plus a few spikes:
+  // the outliers are stored exactly, the codebooks fit the rest.
+  const int64_t R = 24, C = 256;
+  std::vector<float> w = studentTSamples(R * C, 3.0, 11);
+  w[5] = 80.0f;
+  w[R * C / 2 + 3] = -60.0f;
+  w[R * C - 1] = 45.0f;
+  for (const char *fs :
+       {"asq:16:g64:outliers=0.01", "asq:8:row:f16:outliers=2^-7/f32",
+        "asq:4:tensor:bf16:outliers=0.02/f16", "asq:5:g128:outliers=0.005"}) {
+    SCOPED_TRACE(fs);
+    FormatSpec f = spec(fs);
+    int64_t k = f.numOutliers(R * C);
+    ASSERT_GT(k, 0);
+    for (unsigned threads : {1u, 3u}) {
+      QuantizeOptions o;
+      o.threads = threads;
+      QuantizedTensor q;
+      Status st = quantize(w.data(), {R, C}, f, o, q);
+      ASSERT_TRUE(st.ok()) << st.message();
+      ASSERT_TRUE(q.verify().ok());
+      EXPECT_EQ(q.section(Section::Outliers).size(),
+                sectionBytes(f, {R, C})[unsigned(Section::Outliers)]);
+      EXPECT_EQ(q.section(Section::Outliers).size(),
+                uint64_t(k) * (4 + FormatSpec::scaleBits(f.outlierType) / 8));
+      std::vector<float> back(R * C, std::nanf(""));
+      Status ds = dequantize(q, back.data(), threads);
+      ASSERT_TRUE(ds.ok()) << ds.message();
+      // The stored outliers are the k largest magnitudes, and decode to
+      // their values rounded to the outlier type.
+      std::vector<int64_t> idx;
+      std::vector<float> vals;
+      ASSERT_TRUE(decodeOutliers(q.section(Section::Outliers), R * C, k,
+                                 f.outlierType, idx, vals)
+                      .ok());
+      EXPECT_EQ(idx, selectOutliers(w.data(), R * C, k));
+      for (int64_t j = 0; j < k; ++j) {
+        float x = w[idx[j]];
+        float want = f.outlierType == ScaleType::F32 ? x
+                     : f.outlierType == ScaleType::F16
+                         ? halfToFloat(floatToHalf(x))
+                         : bf16ToFloat(floatToBF16(x));
+        EXPECT_EQ(back[idx[j]], want) << "outlier " << idx[j];
+      }
+      EXPECT_EQ(back[5], 80.0f);
+      EXPECT_EQ(back[R * C / 2 + 3], -60.0f);
+      EXPECT_EQ(back[R * C - 1], 45.0f);
+      // Everything else decodes through the codebooks, which no longer
+      // stretch to the outliers: the error beats the format without them.
+      FormatSpec dense = f;
+      dense.outlierFraction = 0;
+      QuantizedTensor qd;
+      ASSERT_TRUE(quantize(w.data(), {R, C}, dense, o, qd).ok());
+      std::vector<float> backDense(R * C);
+      ASSERT_TRUE(dequantize(qd, backDense.data(), threads).ok());
+      double e = 0, ed = 0;
+      for (int64_t i = 0; i < R * C; ++i) {
+        e += (w[i] - back[i]) * double(w[i] - back[i]);
+        ed += (w[i] - backDense[i]) * double(w[i] - backDense[i]);
+      }
+      if (threads == 1)
+        std::printf("[ info ] %-36s SSE %.4f, without outliers %.4f\n", fs, e,
+                    ed);
+      EXPECT_LT(e, ed);
+      // A corrupted Outliers section is rejected, not decoded.
+      QuantizedTensor bad = q;
+      uint32_t beyond = R * C;
+      std::memcpy(bad.section(Section::Outliers).data(), &beyond, 4);
+      Status bs = dequantize(bad, back.data(), threads);
+      EXPECT_FALSE(bs.ok());
+      EXPECT_NE(bs.message().find("outlier index"), std::string::npos)
+          << bs.message();
+    }
+  }
 }

@@ -71,6 +71,7 @@ const Family kFamilies[] = {
     {"iq4_nl", 0.35, false},
     {"q4_k", 2.0 / 15 * 2.5, false},
     {"asq:16:g64", 1.0, true},
+    {"asq:16:g64:outliers=0.01", 1.0, true},
     {"kashin:2+2", 2.0, true},
     {"kashin:2+2:hadamard", 2.0, true},
 };

@@ -130,6 +130,12 @@ TEST(IndexMath, LearnedAndKashinBeyond2To31) {
   EXPECT_EQ(at(a, Section::Codes), n * asq.bits / 8);
   EXPECT_EQ(at(a, Section::Codebooks),
             n / 64 * 16 * (FormatSpec::scaleBits(asq.scaleType) / 8));
+  // Outliers of a learned format: u64 indices beyond 2^32 elements.
+  FormatSpec asqOut = spec("asq:16:g64:outliers=2^-10/f16");
+  auto ao = sectionBytes(asqOut, shape);
+  EXPECT_EQ(at(ao, Section::Codes), at(a, Section::Codes));
+  EXPECT_EQ(at(ao, Section::Codebooks), at(a, Section::Codebooks));
+  EXPECT_EQ(at(ao, Section::Outliers), n / 1024 * (8 + 2));
   FormatSpec kashin = spec("kashin:2+2");
   auto k = sectionBytes(kashin, shape);
   EXPECT_EQ(at(k, Section::Codes), 2 * ((n * 2 + 7) / 8));

@@ -40,6 +40,21 @@ Status decodeOutliers(const std::vector<uint8_t> &section, int64_t numel,
                       std::vector<int64_t> &indices,
                       std::vector<float> &values);
 
+/// The outlier step of every quantizer: when `f` keeps n > 0 outliers of the
+/// `numel` elements of `data`, selects them (selectOutliers), writes the
+/// Outliers section into `section` (encodeOutliers) and returns `work`, a
+/// copy of `data` with the outliers set to 0, for the dense code to
+/// quantize. Without outliers returns `data` and leaves both vectors alone.
+const float *splitOutliers(const float *data, int64_t numel,
+                           const FormatSpec &f, std::vector<uint8_t> &section,
+                           std::vector<float> &work);
+
+/// The outlier step of every dequantizer: overwrites the dense decode `out`
+/// (`numel` elements) with the outliers of `section` (decodeOutliers); a
+/// no-op when `f` keeps none.
+Status patchOutliers(const std::vector<uint8_t> &section, int64_t numel,
+                     const FormatSpec &f, float *out);
+
 } // namespace qforge::num
 
 #endif // QFORGE_NUMERICS_OUTLIERS_H

@@ -209,12 +209,6 @@ bool gpu_lowering::planWeight(const num::FormatSpec &spec,
           "be a contiguous run of elements";
     return false;
   }
-  if (learned && spec.outlierFraction > 0) {
-    why = "learned codebooks with sparse outliers have no reference: the "
-          "learned quantizer writes no Outliers section and num::dequantize "
-          "rejects such tensors";
-    return false;
-  }
 
   if (kashin) {
     plan.scheme = Scheme::Kashin;
@@ -2252,6 +2246,13 @@ static KernelDef gemvMainKernel(StringRef name, const WeightPlan &w, int64_t m,
     if (w.numOutliers > 0) {
       // sum_k x_k W_nk with outliers = the dense sum + sum over the row's
       // outliers of x_k (outlier - dense value).
+      if (cbs)
+        // Learned codebooks: an outlier's group need not be the one staged
+        // in shared memory; read its entry from global memory (the staged
+        // values are the same f32 numbers).
+        wa.entry = [&](Value g, Value e) {
+          return loadCodebookEntry(b, loc, wa, g, e);
+        };
       em.phase([&](Value tid) {
         Value lane = remI(b, loc, tid, 32);
         Value rowc = clampRow(rowOf(tid));

@@ -8,6 +8,15 @@
 // RUN: %ptxas -arch=sm_90 -v %t.sm90.ptx -o %t.sm90.cubin 2>&1 | FileCheck %s
 
 // ptxas reports the kernels in reverse order.
+// CHECK-LABEL: Compiling entry function 'gemv_asq_outliers_gemv0' for
+// CHECK-NEXT: Function properties for gemv_asq_outliers_gemv0
+// CHECK-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-LABEL: Compiling entry function 'dq_asq_outliers_dequant0_outliers' for
+// CHECK-NEXT: Function properties for dq_asq_outliers_dequant0_outliers
+// CHECK-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// CHECK-LABEL: Compiling entry function 'dq_asq_outliers_dequant0' for
+// CHECK-NEXT: Function properties for dq_asq_outliers_dequant0
+// CHECK-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // CHECK-LABEL: Compiling entry function 'gemv_kashin_bluestein_gemv0' for
 // CHECK-NEXT: Function properties for gemv_kashin_bluestein_gemv0
 // CHECK-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
@@ -225,5 +234,13 @@ func.func @dq_kashin_bluestein(%w: !qf.tensor<16x1536xf16, "kashin:2+2">) -> ten
 }
 func.func @gemv_kashin_bluestein(%x: tensor<1x1536xf16>, %w: !qf.tensor<1024x1536xf16, "kashin:2+2">) -> tensor<1x1024xf16> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x1536xf16>, !qf.tensor<1024x1536xf16, "kashin:2+2"> -> tensor<1x1024xf16>
+  return %y : tensor<1x1024xf16>
+}
+func.func @dq_asq_outliers(%w: !qf.tensor<256x512xf16, "asq:16:g64:f16:outliers=2^-7">) -> tensor<256x512xf16> {
+  %0 = qf.dequantize %w : !qf.tensor<256x512xf16, "asq:16:g64:f16:outliers=2^-7"> -> tensor<256x512xf16>
+  return %0 : tensor<256x512xf16>
+}
+func.func @gemv_asq_outliers(%x: tensor<1x4096xf16>, %w: !qf.tensor<1024x4096xf16, "asq:16:g64:f16:outliers=2^-10">) -> tensor<1x1024xf16> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x4096xf16>, !qf.tensor<1024x4096xf16, "asq:16:g64:f16:outliers=2^-10"> -> tensor<1x1024xf16>
   return %y : tensor<1x1024xf16>
 }

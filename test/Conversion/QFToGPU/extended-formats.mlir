@@ -123,6 +123,25 @@ func.func @dq_asq(%w: !qf.tensor<64x128xf16, "asq:12:g64:f16">) -> tensor<64x128
 
 // -----
 
+// Learned codebooks with sparse outliers: the codebook kernel, then the
+// scatter kernel that every format with outliers uses.
+// CHECK-LABEL: func.func @dq_asq_outliers
+// CHECK-SAME: (%[[C:.*]]: memref<1024xi32>, %[[CB:.*]]: memref<2048xf32>, %[[OUT:.*]]: memref<192xi16>, %[[O:.*]]: memref<8192xf16>)
+// CHECK: gpu.launch_func @qf_kernels::@dq_asq_outliers_dequant0
+// CHECK-SAME: args(%[[C]] : memref<1024xi32>, %[[CB]] : memref<2048xf32>, %[[O]] : memref<8192xf16>)
+// CHECK: gpu.launch_func @qf_kernels::@dq_asq_outliers_dequant0_outliers
+// CHECK-SAME: args(%[[OUT]] : memref<192xi16>, %[[O]] : memref<8192xf16>)
+// CHECK: gpu.func @dq_asq_outliers_dequant0(
+// CHECK-SAME: qf.kernel_args = ["codes", "codebooks", "out"]
+// CHECK: gpu.func @dq_asq_outliers_dequant0_outliers(
+// CHECK-SAME: qf.kernel_args = ["outliers", "out"]
+func.func @dq_asq_outliers(%w: !qf.tensor<64x128xf16, "asq:16:g64:outliers=2^-7">) -> tensor<64x128xf16> {
+  %0 = qf.dequantize %w : !qf.tensor<64x128xf16, "asq:16:g64:outliers=2^-7"> -> tensor<64x128xf16>
+  return %0 : tensor<64x128xf16>
+}
+
+// -----
+
 // Kashin (DCT, rows of 256): one block per row; the v factor goes through
 // P^T = IDCT(eps . DCT(.)) in f64 shared memory (real and imaginary parts
 // and a scratch row: 3 x 256 f64; 8 radix-2 passes each way,
@@ -232,6 +251,26 @@ func.func @gemv_outliers(%x: tensor<1x1024xf16>, %w: !qf.tensor<256x1024xf16, "n
 // CHECK: memref.load %[[CB]]
 func.func @gemv_asq(%x: tensor<1x1024xf16>, %w: !qf.tensor<256x1024xf16, "asq:16:g128:bf16">) -> tensor<1x256xf16> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x1024xf16>, !qf.tensor<256x1024xf16, "asq:16:g128:bf16"> -> tensor<1x256xf16>
+  return %y : tensor<1x256xf16>
+}
+
+// -----
+
+// GEMV with learned codebooks and outliers: the correction reads the
+// codebook entry of an outlier's dense code from global memory (its group
+// need not be the one staged in shared memory).
+// CHECK-LABEL: func.func @gemv_asq_outliers
+// CHECK: gpu.func @gemv_asq_outliers_gemv0(%{{.*}}: memref<32768xi32>, %[[CB:.*]]: memref<32768xi16>, %[[OUT:.*]]: memref<768xi16>,
+// CHECK-SAME: qf.kernel_args = ["codes", "codebooks", "outliers", "lhs", "out"]
+// CHECK: scf.while
+// CHECK: scf.while
+// CHECK: scf.for
+// CHECK: memref.load %[[OUT]]
+// CHECK: memref.load %[[CB]][%{{.*}}] : memref<32768xi16>
+// CHECK: arith.subf
+// CHECK: gpu.shuffle  xor
+func.func @gemv_asq_outliers(%x: tensor<1x1024xf16>, %w: !qf.tensor<256x1024xf16, "asq:16:g128:bf16:outliers=2^-10">) -> tensor<1x256xf16> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x1024xf16>, !qf.tensor<256x1024xf16, "asq:16:g128:bf16:outliers=2^-10"> -> tensor<1x256xf16>
   return %y : tensor<1x256xf16>
 }
 

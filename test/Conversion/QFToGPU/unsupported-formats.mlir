@@ -20,15 +20,6 @@ func.func @kashin_ch1(%w: !qf.tensor<64x128xf32, "kashin:2+2:ch@1">) -> tensor<6
 
 // -----
 
-// Learned codebooks with outliers have no reference decoding.
-func.func @asq_outliers(%w: !qf.tensor<16x128xf32, "asq:16:g64:outliers=2^-7">) -> tensor<16x128xf32> {
-  // expected-error @below {{cannot decode format 'asq:16:g64:outliers=2^-7' on the GPU: learned codebooks with sparse outliers have no reference: the learned quantizer writes no Outliers section and num::dequantize rejects such tensors}}
-  %0 = qf.dequantize %w : !qf.tensor<16x128xf32, "asq:16:g64:outliers=2^-7"> -> tensor<16x128xf32>
-  return %0 : tensor<16x128xf32>
-}
-
-// -----
-
 // Odd code widths are read in runs of 32 codes (whole words): groups of 16
 // 3-bit codes do not align.
 func.func @int3_g16(%w: !qf.tensor<16x128xf32, "int3:g16">) -> tensor<16x128xf32> {
