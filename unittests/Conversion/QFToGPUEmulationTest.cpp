@@ -269,7 +269,7 @@ TEST_P(GPUEmulation, MatchesReference) {
       } else {
         num::Section s = num::Section::Codes;
         for (unsigned i = 0; i < num::kNumSections; ++i)
-          if (name == sectionArgName(static_cast<num::Section>(i)))
+          if (name == num::sectionName(static_cast<num::Section>(i)))
             s = static_cast<num::Section>(i);
         std::vector<uint8_t> &bytes = q.section(s);
         unsigned eb = 1;

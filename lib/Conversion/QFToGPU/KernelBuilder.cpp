@@ -82,24 +82,6 @@ int64_t KernelOptions::maxSharedBytes() const {
   return 96 * 1024;
 }
 
-const char *gpu_lowering::sectionArgName(Section s) {
-  switch (s) {
-  case Section::Codes:
-    return "codes";
-  case Section::Scales:
-    return "scales";
-  case Section::ZeroPoints:
-    return "zero_points";
-  case Section::Codebooks:
-    return "codebooks";
-  case Section::SuperScales:
-    return "super_scales";
-  case Section::Outliers:
-    return "outliers";
-  }
-  return "?";
-}
-
 int64_t KernelDef::sharedBytes() const {
   int64_t n = 0;
   for (MemRefType t : shared)
@@ -142,7 +124,7 @@ bool gpu_lowering::planWeight(const num::FormatSpec &spec,
   auto i16 = IntegerType::get(ctx, 16), i32 = IntegerType::get(ctx, 32);
   auto addArg = [&](Section s, Type t) {
     plan.argTypes.push_back(t);
-    plan.argNames.push_back(sectionArgName(s));
+    plan.argNames.push_back(num::sectionName(s));
     plan.argSections.push_back(s);
   };
   auto memref = [](uint64_t n, Type t) {
@@ -682,7 +664,7 @@ WeightArgs weightArgs(KernelEmitter &em, const WeightPlan &p) {
   w.sm = em.sm;
   w.portable = em.portable;
   for (Section s : p.argSections) {
-    Value a = em.arg(sectionArgName(s));
+    Value a = em.arg(num::sectionName(s));
     switch (s) {
     case Section::Codes:
       w.codes = a;

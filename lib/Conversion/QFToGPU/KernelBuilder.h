@@ -94,9 +94,6 @@ bool planWeight(const num::FormatSpec &spec, llvm::ArrayRef<int64_t> shape,
                 int64_t rowLength, unsigned maxWords, mlir::MLIRContext *ctx,
                 WeightPlan &plan, std::string &why);
 
-/// The kernel argument name of a section ("codes", "scales", ...).
-const char *sectionArgName(num::Section s);
-
 struct KernelOptions {
   std::string chip = "sm_80";
   unsigned blockSize = 256;
