@@ -45,6 +45,7 @@ bool CudaDriver::load(std::string &why) {
   get(deviceGetName, QF_STR(cuDeviceGetName));
   get(deviceGetAttribute, QF_STR(cuDeviceGetAttribute));
   get(primaryCtxRetain, QF_STR(cuDevicePrimaryCtxRetain));
+  get(primaryCtxRelease, QF_STR(cuDevicePrimaryCtxRelease));
   get(ctxSetCurrent, QF_STR(cuCtxSetCurrent));
   get(ctxSynchronize, QF_STR(cuCtxSynchronize));
   get(moduleLoadDataEx, QF_STR(cuModuleLoadDataEx));

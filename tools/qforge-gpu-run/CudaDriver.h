@@ -35,6 +35,7 @@ struct CudaDriver {
   decltype(&::cuDeviceGetName) deviceGetName = nullptr;
   decltype(&::cuDeviceGetAttribute) deviceGetAttribute = nullptr;
   decltype(&::cuDevicePrimaryCtxRetain) primaryCtxRetain = nullptr;
+  decltype(&::cuDevicePrimaryCtxRelease) primaryCtxRelease = nullptr;
   decltype(&::cuCtxSetCurrent) ctxSetCurrent = nullptr;
   decltype(&::cuCtxSynchronize) ctxSynchronize = nullptr;
   decltype(&::cuModuleLoadDataEx) moduleLoadDataEx = nullptr;
