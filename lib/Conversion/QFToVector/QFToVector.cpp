@@ -1855,15 +1855,18 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
               if (!scale && P == 1) {
                 acc = vector::FMAOp::create(b, loc, planes[0], xv[m * P], acc);
               } else {
-                // Even and odd planes go into two partial sums: one chain
-                // of P dependent multiply-adds left the kernel bound by
-                // their latency (+25% on cache-resident int4 weights).
+                // With 4 or more planes, even and odd planes go into two
+                // partial sums: one chain of P dependent multiply-adds left
+                // the kernel bound by their latency (+25% on cache-resident
+                // int4 weights); 2 planes keep one chain (one op fewer).
                 Value part[2];
+                int64_t chains = P >= 4 ? 2 : 1;
                 for (int64_t s = 0; s < P; ++s)
-                  part[s % 2] =
-                      part[s % 2]
+                  part[s % chains] =
+                      part[s % chains]
                           ? vector::FMAOp::create(b, loc, planes[s],
-                                                  xv[m * P + s], part[s % 2])
+                                                  xv[m * P + s],
+                                                  part[s % chains])
                                 .getResult()
                           : arith::MulFOp::create(b, loc, planes[s],
                                                   xv[m * P + s], fm)

@@ -122,18 +122,17 @@ func.func @dequant_constant() -> tensor<1x16xf32> {
 
 // Fused GEMV (transpose_weight, M = 3): per weight row, each q4_0 block
 // decodes as two planes of 16 lanes (elements 0-15 and 16-31, so the
-// activations are read in place), each plane multiplied by the
-// activations into its own partial sum; their sum is multiplied by the
-// block scale into one of six independent accumulators (two blocks per
-// iteration, three rows of activations); no decoded weight is stored.
+// activations are read in place), multiplied by the activations into a
+// partial sum that the block scale multiplies into one of six independent
+// accumulators (two blocks per iteration, three rows of activations);
+// no decoded weight is stored.
 // CHECK-LABEL: func.func @gemv_q4_0
 // CHECK-NOT: tensor.empty() : tensor<8x128xf32>
 // CHECK-NOT: vector.shuffle
 // CHECK: scf.for
 // CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK: %[[P0:.*]] = arith.mulf {{.*}} fastmath<contract> : vector<16xf32>
-// CHECK-NEXT: %[[P1:.*]] = arith.mulf {{.*}} fastmath<contract> : vector<16xf32>
-// CHECK-NEXT: %[[S:.*]] = arith.addf %[[P0]], %[[P1]] fastmath<contract> : vector<16xf32>
+// CHECK: %[[P:.*]] = arith.mulf {{.*}} fastmath<contract> : vector<16xf32>
+// CHECK-NEXT: %[[S:.*]] = vector.fma {{.*}}, %[[P]] : vector<16xf32>
 // CHECK-NEXT: vector.fma %[[S]], {{.*}} : vector<16xf32>
 // CHECK: vector.reduction <add>, {{.*}} fastmath<reassoc> : vector<16xf32> into f32
 // CHECK: tensor.insert {{.*}} : tensor<3x8xf32>
