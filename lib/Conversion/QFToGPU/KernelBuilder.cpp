@@ -1108,16 +1108,17 @@ Value lowerBoundOutlier(OpBuilder &b, Location loc, const WeightArgs &w,
   return loop.getResult(0);
 }
 
-/// Stores f32 `vals` (scaled by `scale`) to out[flat ...] with stores of at
-/// most 128 bits, converted to the output type.
+/// Stores f32 `vals` (scaled by `scale`) converted to the output type with
+/// stores of at most 128 bits (and at most `maxPer` elements): the store of
+/// elements i ... goes to `out[at(i)]`.
 void storeValues(OpBuilder &b, Location loc, Value out, Type outElem,
-                 Value flat, ArrayRef<Value> vals, Value scale,
-                 int64_t maxPer) {
+                 function_ref<Value(int64_t)> at, ArrayRef<Value> vals,
+                 Value scale, int64_t maxPer) {
   unsigned ew = byteWidth(outElem);
   int64_t per = std::min<int64_t>(
       std::min<int64_t>(static_cast<int64_t>(vals.size()), 16 / ew), maxPer);
   for (int64_t i = 0; i < static_cast<int64_t>(vals.size()); i += per) {
-    Value idx = addI(b, loc, flat, i);
+    Value idx = at(i);
     if (per == 1) {
       Value v = conv::emitConvertResult(
           b, loc, conv::emitScale(b, loc, vals[i], scale), outElem);
@@ -1131,6 +1132,34 @@ void storeValues(OpBuilder &b, Location loc, Value out, Type outElem,
     vector::StoreOp::create(b, loc, v, out, ValueRange{idx}, false,
                             llvm::Align(per * ew));
   }
+}
+
+/// 16-byte slots of one thread's chunk when the dequantization kernel stages
+/// its output in shared memory, 0 when it stores straight to global memory.
+/// A thread that stores a chunk of several slots itself leaves each warp
+/// store spread over `slots` times the bytes it writes (half-filled sectors,
+/// several times the L2 transactions); staging lets the block write its
+/// contiguous output with consecutive lanes on consecutive 16-byte slots.
+static int64_t stagedSlots(const WeightPlan &w, Type outElem, int64_t bs) {
+  int64_t chunkBytes = w.elemsPerThread * byteWidth(outElem);
+  int64_t slots = chunkBytes / 16;
+  if (chunkBytes % 16 != 0 || slots < 2 || !isPow2(slots) || !isPow2(bs) ||
+      bs < 8 || bs * chunkBytes > 32 * 1024)
+    return 0;
+  return slots;
+}
+
+/// Swizzled 16-byte slot of the staging buffer for slot `k` of thread `t`'s
+/// chunk (`slots` per chunk): t * slots + (k ^ h(t)), h(t) < slots chosen so
+/// that the 8 lanes of one 128-bit shared access (a thread's k-th slots, or
+/// 8 consecutive logical slots) fall in 8 distinct bank quads.
+static Value stagedSlot(OpBuilder &b, Location loc, Value t, Value k,
+                        int64_t slots) {
+  Value h = slots >= 8 ? remI(b, loc, t, 8)
+                       : remI(b, loc, divI(b, loc, t, 8 / slots), slots);
+  Value base = mulI(b, loc, t, slots);
+  return arith::AddIOp::create(b, loc, base,
+                               arith::XOrIOp::create(b, loc, k, h));
 }
 
 /// Copies the format's decode table into shared buffer `table` (a loop of
@@ -1891,9 +1920,13 @@ KernelDefs gpu_lowering::dequantKernels(StringRef name, const WeightPlan &w,
         f32Buffer(b, static_cast<int64_t>(conv::decodeTable(w.spec).size())));
   if (learned)
     def.shared.push_back(f32Buffer(b, cbGroups * w.cbEntries));
+  unsigned stageBuf = def.shared.size();
+  if (int64_t slots = stagedSlots(w, outElem, bs))
+    def.shared.push_back(
+        MemRefType::get({bs * slots * 16 / byteWidth(outElem)}, outElem));
   const WeightPlan *wp = &w;
   std::string kname = name.str();
-  def.body = [wp, outElem, table, learned, cbGroups, chunks,
+  def.body = [wp, outElem, table, learned, cbGroups, chunks, stageBuf,
               kname](KernelEmitter &em) {
     const WeightPlan &w = *wp;
     OpBuilder &b = em.b;
@@ -1923,6 +1956,9 @@ KernelDefs gpu_lowering::dequantKernels(StringRef name, const WeightPlan &w,
             mulI(b, loc, arith::SubIOp::create(b, loc, g, g0), w.cbEntries), e);
         return memref::LoadOp::create(b, loc, cb, ValueRange{at});
       };
+    int64_t slots = stagedSlots(w, outElem, bs);
+    int64_t per = 16 / byteWidth(outElem);
+    Value stage = slots ? em.shared(stageBuf) : Value();
     em.phase([&](Value tid) {
       Value chunk = arith::AddIOp::create(b, loc, mulI(b, loc, bid, bs), tid);
       Value numChunks = cIdx(b, loc, chunks);
@@ -1930,9 +1966,45 @@ KernelDefs gpu_lowering::dequantKernels(StringRef name, const WeightPlan &w,
         SmallVector<Value> vals;
         Value scale;
         decodeChunk(b, loc, wa, chunk, vals, scale);
-        storeValues(b, loc, out, outElem, mulI(b, loc, chunk, w.elemsPerThread),
-                    vals, scale, w.elemsPerThread);
+        Value flat = mulI(b, loc, chunk, w.elemsPerThread);
+        if (!slots) {
+          storeValues(
+              b, loc, out, outElem,
+              [&](int64_t i) { return addI(b, loc, flat, i); }, vals, scale,
+              w.elemsPerThread);
+          return;
+        }
+        storeValues(
+            b, loc, stage, outElem,
+            [&](int64_t i) {
+              Value s = stagedSlot(b, loc, tid, cIdx(b, loc, i / per), slots);
+              return mulI(b, loc, s, per);
+            },
+            vals, scale, per);
       });
+    });
+    if (!slots)
+      return;
+    // Write the block's output: lane-consecutive 16-byte slots.
+    em.phase([&](Value tid) {
+      int64_t totalSlots = w.numel / per;
+      Value blockSlot0 = mulI(b, loc, bid, bs * slots);
+      Value total = cIdx(b, loc, totalSlots);
+      auto vt = VectorType::get({per}, outElem);
+      for (int64_t j = 0; j < slots; ++j) {
+        Value l = addI(b, loc, tid, j * bs);
+        Value g = arith::AddIOp::create(b, loc, blockSlot0, l);
+        ifThen(b, loc, ult(b, loc, g, total), [&] {
+          Value s = stagedSlot(b, loc, divI(b, loc, l, slots),
+                               remI(b, loc, l, slots), slots);
+          Value v = vector::LoadOp::create(b, loc, vt, stage,
+                                           ValueRange{mulI(b, loc, s, per)},
+                                           false, llvm::Align(16));
+          vector::StoreOp::create(b, loc, v, out,
+                                  ValueRange{mulI(b, loc, g, per)}, false,
+                                  llvm::Align(16));
+        });
+      }
     });
   };
   defs.push_back(std::move(def));
@@ -2319,6 +2391,11 @@ KernelInfo gpu_lowering::emitGPUKernel(OpBuilder &b, Location loc,
                                 static_cast<int32_t>(v[1]),
                                 static_cast<int32_t>(v[2])};
   };
+  // 16-byte aligned, like the views of the dynamic allocation: the staged
+  // dequantization output is read and written 128 bits at a time.
+  for (unsigned i = 0; i < workgroup.size(); ++i)
+    f.setWorkgroupAttributionAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                                  b.getI64IntegerAttr(16));
   f.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(toI32(def.block)));
   f.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(toI32(def.grid)));
   SmallVector<Attribute> names;

@@ -108,7 +108,7 @@ func.func @dq_outliers(%w: !qf.tensor<64x128xf16, "int4:g64:outliers=2^-7">) -> 
 // CHECK-LABEL: func.func @dq_asq
 // CHECK-SAME: (%{{.*}}: memref<1024xi32>, %{{.*}}: memref<1536xi16>, %{{.*}}: memref<8192xf16>)
 // CHECK: gpu.func @dq_asq_dequant0
-// CHECK-SAME: workgroup(%[[CB:.*]] : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%[[CB:[^ ]*]] : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<{{[0-9]+}}xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME: qf.kernel_args = ["codes", "codebooks", "out"]
 // CHECK: memref.load %{{.*}} : memref<1536xi16>
 // CHECK: arith.extf %{{.*}} : f16 to f32
@@ -154,7 +154,7 @@ func.func @dq_asq_outliers(%w: !qf.tensor<64x128xf16, "asq:16:g64:outliers=2^-7"
 // CHECK: memref.global "private" constant @qf_fft_twiddle_256_re : memref<128xf64>
 // CHECK: memref.global "private" constant @qf_dct_rot_256_re : memref<256xf64>
 // CHECK: gpu.func @dq_kashin_dct_dequant0
-// CHECK-SAME: workgroup(%{{.*}} : memref<8xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<768xf64, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<768xf64, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-COUNT-20: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // Rounded to f32 saturating at +-FLT_MAX, as num::kashinReconstruct does.
@@ -191,7 +191,7 @@ func.func @dq_kashin_4096(%w: !qf.tensor<8x4096xf16, "kashin:2+2">) -> tensor<8x
 // signs eps (splitmix64 of the stored seed) times 1/sqrt(n).
 // CHECK-LABEL: func.func @dq_kashin_hadamard
 // CHECK: gpu.func @dq_kashin_hadamard_dequant0
-// CHECK-SAME: workgroup(%{{.*}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<256xf64, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<16xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<256xf64, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK: %[[SUM:.*]] = arith.addf %[[X:.*]], %[[Y:.*]] : f64
 // CHECK: memref.store %[[SUM]]
 // CHECK: arith.subf %[[X]], %[[Y]] : f64
@@ -244,7 +244,7 @@ func.func @gemv_outliers(%x: tensor<1x1024xf16>, %w: !qf.tensor<256x1024xf16, "n
 // of its step in its slice of shared memory.
 // CHECK-LABEL: func.func @gemv_asq
 // CHECK: gpu.func @gemv_asq_gemv0
-// CHECK-SAME: workgroup(%{{.*}} : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>>, %[[CB:.*]] : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[CB:.*]] : memref<{{[0-9]+}}xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME: qf.kernel_args = ["codes", "codebooks", "lhs", "out"]
 // CHECK: memref.store %{{.*}}, %[[CB]]
 // CHECK: gpu.barrier
@@ -290,7 +290,7 @@ func.func @gemv_asq_outliers(%x: tensor<1x1024xf16>, %w: !qf.tensor<256x1024xf16
 // CHECK: gpu.func @gemv_kashin_gemv0_px
 // CHECK-SAME: qf.kernel_args = ["codebooks", "lhs", "scratch"], qf.scratch_bytes = 8192 : i64
 // CHECK: gpu.func @gemv_kashin_gemv0
-// CHECK-SAME: workgroup(%{{.*}} : memref<2304xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<2304xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<64xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<2304xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<2304xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // SM80-LABEL: func.func @gemv_kashin
 // SM80: gpu.func @gemv_kashin_gemv0_px
 func.func @gemv_kashin(%x: tensor<2x1024xf16>, %w: !qf.tensor<256x1024xf16, "kashin:2+2">) -> tensor<2x256xf16> {
@@ -337,7 +337,7 @@ func.func @kashin_m16(%x: tensor<16x1024xf16>, %w: !qf.tensor<64x1024xf16, "kash
 // CHECK: memref.global "private" constant @qf_fft_twiddle_256_re : memref<128xf64>
 // CHECK: memref.global "private" constant @qf_bluestein_kernel_96_re : memref<256xf64>
 // CHECK: gpu.func @dq_kashin_bluestein_dequant0
-// CHECK-SAME: workgroup(%{{.*}} : memref<8xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME: qf.kernel_args = ["codes", "codebooks", "out", "workspace"]
 // CHECK-SAME: qf.workspace_bytes = 71680 : i64
 // CHECK: scf.for

@@ -2,19 +2,31 @@
 // RUN: quant-opt %s -split-input-file -qf-lower-to-gpu="chip=sm_90 block-size=128 warps-per-block=4" | FileCheck %s --check-prefix=SM90
 
 // int4 with f16 scales per 128: one thread decodes 32 codes from one 128-bit
-// load and writes them with four 128-bit stores.
+// load into four 16-byte slots of a shared staging buffer; after a barrier
+// the block copies its contiguous output out, lane-consecutive 128-bit
+// stores.
 // CHECK-LABEL: func.func @dq_int4
 // CHECK-SAME: (%[[C:.*]]: memref<8192xi32>, %[[S:.*]]: memref<512xi16>, %[[O:.*]]: memref<65536xf16>)
 // CHECK: gpu.launch_func @qf_kernels::@dq_int4_dequant0 blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in
 // CHECK-SAME: args(%[[C]] : memref<8192xi32>, %[[S]] : memref<512xi16>, %[[O]] : memref<65536xf16>)
 // CHECK: gpu.module @qf_kernels
-// CHECK: gpu.func @dq_int4_dequant0(%{{.*}}: memref<8192xi32>, %{{.*}}: memref<512xi16>, %{{.*}}: memref<65536xf16>) kernel
+// CHECK: gpu.func @dq_int4_dequant0(%{{.*}}: memref<8192xi32>, %{{.*}}: memref<512xi16>, %[[OUT:.*]]: memref<65536xf16>)
+// CHECK-SAME: workgroup(%[[STAGE:[^ ]*]] : memref<8192xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // CHECK-SAME: known_grid_size = array<i32: 8, 1, 1>
 // CHECK-SAME: qf.kernel_args = ["codes", "scales", "out"]
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<8192xi32>, vector<4xi32>
 // CHECK: llvm.inline_asm "lop3.b32 $0, $1, $2, $3, 106;"
-// CHECK-COUNT-4: vector.store %{{.*}} {alignment = 16 : i64} : memref<65536xf16>, vector<8xf16>
+// CHECK-COUNT-4: vector.store %{{.*}}, %[[STAGE]][%{{.*}}] {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: gpu.barrier
+// CHECK: %[[V:.*]] = vector.load %[[STAGE]][%{{.*}}] {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: vector.store %[[V]], %[[OUT]][%{{.*}}] {alignment = 16 : i64} : memref<65536xf16>, vector<8xf16>
+// CHECK: %[[V:.*]] = vector.load %[[STAGE]][%{{.*}}] {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: vector.store %[[V]], %[[OUT]][%{{.*}}] {alignment = 16 : i64} : memref<65536xf16>, vector<8xf16>
+// CHECK: %[[V:.*]] = vector.load %[[STAGE]][%{{.*}}] {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: vector.store %[[V]], %[[OUT]][%{{.*}}] {alignment = 16 : i64} : memref<65536xf16>, vector<8xf16>
+// CHECK: %[[V:.*]] = vector.load %[[STAGE]][%{{.*}}] {alignment = 16 : i64} : memref<8192xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: vector.store %[[V]], %[[OUT]][%{{.*}}] {alignment = 16 : i64} : memref<65536xf16>, vector<8xf16>
 // SM90-LABEL: func.func @dq_int4
 // SM90: known_block_size = array<i32: 128, 1, 1>
 // SM90-SAME: known_grid_size = array<i32: 16, 1, 1>
@@ -30,7 +42,7 @@ func.func @dq_int4(%w: !qf.tensor<256x256xf16, "int4:g128:f16">) -> tensor<256x2
 // CHECK: gpu.module @qf_kernels
 // CHECK: memref.global "private" constant @dq_nf4_dequant0_table : memref<16xf32> = dense<[-1.000000e+00,
 // CHECK: gpu.func @dq_nf4_dequant0
-// CHECK-SAME: workgroup(%[[T:.*]] : memref<16xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%[[T:[^ ]*]] : memref<16xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<8192xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK: memref.get_global @dq_nf4_dequant0_table
 // CHECK: gpu.barrier
 // CHECK: memref.load %[[T]]
@@ -90,7 +102,7 @@ func.func @dq_mxfp8(%w: !qf.tensor<32x64xbf16, "mxfp8">) -> tensor<32x64xbf16> {
 // CHECK: gpu.launch_func @qf_kernels::@gemv_int4_gemv0
 // CHECK-SAME: args(%[[C]] : memref<524288xi32>, %[[S]] : memref<32768xi16>, %[[X]] : memref<4096xf16>, %[[Y]] : memref<1024xf16>)
 // CHECK: gpu.func @gemv_int4_gemv0
-// CHECK-SAME: workgroup(%[[XS:.*]] : memref<1152xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%[[XS:.*]] : memref<1152xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // CHECK-SAME: known_grid_size = array<i32: 128, 1, 1>
 // CHECK-SAME: qf.kernel_args = ["codes", "scales", "lhs", "out"]
@@ -114,7 +126,7 @@ func.func @gemv_int4(%x: tensor<1x4096xf16>, %w: !qf.tensor<1024x4096xf16, "int4
 // 48 KiB with 128-bit words, so each lane reads 64 bits (16 codes).
 // CHECK-LABEL: func.func @gemm_m16
 // CHECK: gpu.func @gemm_m16_gemv0
-// CHECK-SAME: workgroup(%{{.*}} : memref<10240xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<10240xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK: vector.load %{{.*}} : memref<{{.*}}xi32>, vector<2xi32>
 // CHECK-COUNT-80: gpu.shuffle  xor
 func.func @gemm_m16(%x: tensor<16x4096xbf16>, %w: !qf.tensor<512x4096xbf16, "int4:g64:bf16">) -> tensor<16x512xbf16> {
