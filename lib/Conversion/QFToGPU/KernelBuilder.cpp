@@ -444,6 +444,24 @@ MemRefType sharedType(OpBuilder &b, int64_t n, Type elem) {
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup));
 }
 
+/// A read-only table `name` as a private constant memref.global of the
+/// symbol table `module` (created before `func` on first use), read through
+/// memref.get_global.
+Value getOrCreateTable(OpBuilder &b, Location loc, Operation *module,
+                       Operation *func, StringRef name,
+                       DenseElementsAttr values) {
+  auto ty = MemRefType::get(values.getType().getShape(),
+                            values.getType().getElementType());
+  if (!SymbolTable::lookupSymbolIn(module, name)) {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(func);
+    memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"), ty,
+                             values, /*constant=*/true,
+                             /*alignment=*/nullptr);
+  }
+  return memref::GetGlobalOp::create(b, loc, ty, name);
+}
+
 } // namespace
 
 void KernelEmitter::blockLoop(int64_t lb, int64_t ub, int64_t step,
@@ -527,16 +545,7 @@ public:
     });
   }
   Value constantTable(StringRef name, DenseElementsAttr values) override {
-    auto ty = MemRefType::get(values.getType().getShape(),
-                              values.getType().getElementType());
-    if (!module.lookupSymbol(name)) {
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPoint(func);
-      memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"), ty,
-                               values, /*constant=*/true,
-                               /*alignment=*/nullptr);
-    }
-    return memref::GetGlobalOp::create(b, loc, ty, name);
+    return getOrCreateTable(b, loc, module, func, name, values);
   }
 
 private:
@@ -616,16 +625,7 @@ public:
     });
   }
   Value constantTable(StringRef name, DenseElementsAttr values) override {
-    auto ty = MemRefType::get(values.getType().getShape(),
-                              values.getType().getElementType());
-    if (!module.lookupSymbol(name)) {
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPoint(func);
-      memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"), ty,
-                               values, /*constant=*/true,
-                               /*alignment=*/nullptr);
-    }
-    return memref::GetGlobalOp::create(b, loc, ty, name);
+    return getOrCreateTable(b, loc, module, func, name, values);
   }
 
 private:
