@@ -96,6 +96,24 @@ Value cIdx(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
+/// The concatenation of a power-of-two number of equal 1-D vectors, as a
+/// tree of vector.shuffle.
+Value concatVectors(OpBuilder &b, Location loc, SmallVector<Value> pieces) {
+  while (pieces.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i < pieces.size(); i += 2) {
+      int64_t n = cast<VectorType>(pieces[i].getType()).getNumElements();
+      SmallVector<int64_t> mask;
+      for (int64_t k = 0; k < 2 * n; ++k)
+        mask.push_back(k);
+      next.push_back(
+          vector::ShuffleOp::create(b, loc, pieces[i], pieces[i + 1], mask));
+    }
+    pieces = std::move(next);
+  }
+  return pieces.front();
+}
+
 /// Looks `indices` (an integer vector) up in a 16-entry f32 table held in
 /// registers (`table`, vector<16xf32>, a constant or loaded at run time)
 /// with x86 permutes: one 16-lane vpermps per 16 indices on AVX-512, else
@@ -159,19 +177,7 @@ Value permuteLookupX86(StringRef target, OpBuilder &b, Location loc,
     }
     pieces.push_back(r);
   }
-  while (pieces.size() > 1) {
-    SmallVector<Value> next;
-    for (size_t i = 0; i < pieces.size(); i += 2) {
-      int64_t n = cast<VectorType>(pieces[i].getType()).getNumElements();
-      SmallVector<int64_t> mask;
-      for (int64_t k = 0; k < 2 * n; ++k)
-        mask.push_back(k);
-      next.push_back(
-          vector::ShuffleOp::create(b, loc, pieces[i], pieces[i + 1], mask));
-    }
-    pieces = std::move(next);
-  }
-  return pieces.front();
+  return concatVectors(b, loc, pieces);
 }
 
 /// Table lookups of constant tables (at most 16 entries) through permute
@@ -237,19 +243,7 @@ Value lookupNeon(OpBuilder &b, Location loc, ArrayRef<float> table,
     pieces.push_back(vector::BitCastOp::create(
         b, loc, VectorType::get({16}, b.getF32Type()), all));
   }
-  while (pieces.size() > 1) {
-    SmallVector<Value> next;
-    for (size_t i = 0; i < pieces.size(); i += 2) {
-      int64_t n = cast<VectorType>(pieces[i].getType()).getNumElements();
-      SmallVector<int64_t> mask;
-      for (int64_t k = 0; k < 2 * n; ++k)
-        mask.push_back(k);
-      next.push_back(
-          vector::ShuffleOp::create(b, loc, pieces[i], pieces[i + 1], mask));
-    }
-    pieces = std::move(next);
-  }
-  return pieces.front();
+  return concatVectors(b, loc, pieces);
 }
 
 /// Emits the decoding of one quantized tensor's elements.
@@ -313,20 +307,7 @@ public:
     auto f32 = b.getF32Type();
     if (f.layout == Layout::Q4_K) {
       // The super-block's 8 sub-blocks are its elements in order.
-      SmallVector<Value> subs = decodeQ4KBlock(e);
-      while (subs.size() > 1) {
-        SmallVector<Value> next;
-        for (size_t i = 0; i < subs.size(); i += 2) {
-          int64_t n = cast<VectorType>(subs[i].getType()).getNumElements();
-          SmallVector<int64_t> mask;
-          for (int64_t k = 0; k < 2 * n; ++k)
-            mask.push_back(k);
-          next.push_back(
-              vector::ShuffleOp::create(b, loc, subs[i], subs[i + 1], mask));
-        }
-        subs = std::move(next);
-      }
-      return subs.front();
+      return concatVectors(b, loc, decodeQ4KBlock(e));
     }
     if (f.layout != Layout::Plain)
       return decodeGGUFBlock(e);
