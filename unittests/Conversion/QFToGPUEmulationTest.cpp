@@ -408,6 +408,13 @@ const Case kCases[] = {
     {"kashin:3+2:g96", 8, 192, 2},
     {"int4:g128:f16", 16, 512, 1},
     {"q8_0", 16, 256, 2},
+    // Several warp steps per staged tile (K >= 2 steps of 32 lanes), then
+    // the remaining (partial) steps one per tile.
+    {"int4:g128:f16", 8, 4608, 1},
+    {"q4_0", 8, 6144, 1, "f16"},
+    {"int8:ch@0", 8, 2560, 1},
+    {"nf4:g64", 12, 8192, 2},
+    {"mxfp4", 9, 3072, 1},
     // Small-M GEMM whose tiles exceed 48 KiB (dynamic shared memory).
     {"int3:g32", 8, 256, 16},
     {"kashin:2+2", 8, 256, 16},

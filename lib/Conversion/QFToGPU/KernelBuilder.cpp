@@ -2065,8 +2065,12 @@ struct GemvLayout {
   int64_t cbGroups = 0;  ///< codebook groups per warp
   int64_t cbFloats = 0;  ///< codebook floats of all warps
   bool cbPerRow = false; ///< a warp's row lies in one group: staged once
+  int64_t unroll = 1;    ///< warp steps per staged tile (see gemvLayout)
 };
 } // namespace
+
+/// Shared bytes up to which the GEMV stages several warp steps at once.
+static constexpr int64_t kGemvUnrollBytes = 24 * 1024;
 
 static GemvLayout gemvLayout(const WeightPlan &w, int64_t m,
                              const KernelOptions &opts, int64_t k) {
@@ -2081,6 +2085,25 @@ static GemvLayout gemvLayout(const WeightPlan &w, int64_t m,
     l.cbGroups = l.cbPerRow ? 1 : groupsSpanned(w, std::min(kt, k));
     l.cbFloats = opts.warpsPerBlock * l.cbGroups * w.cbEntries;
   }
+  // Several warp steps per staged tile: a lane then issues that many
+  // independent 16-byte weight loads between two barriers instead of one,
+  // and the block crosses a quarter as many barriers. Only while the shared
+  // memory stays small (the occupancy) and never for codebooks staged per
+  // step (their slice covers one step), nor with sparse outliers (ptxas
+  // spills the correction loop's registers), nor for the GGUF blocks (q4_0
+  // and q4_k ran 4-8% slower on an H100 with four steps).
+  if (!(w.cbEntries && !l.cbPerRow) && w.numOutliers == 0 && !w.isGGUF) {
+    int64_t fullSteps = k / (32 * w.elemsPerThread);
+    int64_t tiles = l.twoTiles ? 2 : 1;
+    // At most ept / 8 steps: int8 (16 codes a lane) with four steps per
+    // tile spills a register in ptxas (sm_90, f32 activations).
+    int64_t maxUnroll = std::min<int64_t>(4, w.elemsPerThread / 8);
+    while (l.unroll < maxUnroll && 2 * l.unroll <= fullSteps &&
+           4 * (2 * l.unroll * l.tile * tiles + l.table + l.cbFloats) <=
+               kGemvUnrollBytes)
+      l.unroll *= 2;
+  }
+  l.tile *= l.unroll;
   return l;
 }
 
@@ -2135,7 +2158,6 @@ static KernelDef gemvMainKernel(StringRef name, const WeightPlan &w, int64_t m,
     int64_t vw = 16 / lw; // activation elements per 128-bit load
     while (vw > 1 && (k % vw != 0 || ept % vw != 0))
       vw /= 2;
-    int64_t chunksPerRow = kt / vw;
     unsigned next = 0;
     Value xs = em.shared(next++);
     Value xs2 = lay.twoTiles ? em.shared(next++) : Value();
@@ -2187,9 +2209,16 @@ static KernelDef gemvMainKernel(StringRef name, const WeightPlan &w, int64_t m,
         stageCb(tid, cIdx(b, loc, 0));
     });
 
-    em.blockLoop(0, steps, 1, [&](Value step) {
-      Value k0 = mulI(b, loc, step, kt);
-      // Stage lhs[:, k0 : k0 + kt] (and P x) as f32, padded per lane slice.
+    // One staged tile of `sub` warp steps from k0: lane l of sub-step u
+    // reads its slice at (u * 32 + l) * xp of each activation row. Unless
+    // `guarded`, every lane's chunk lies inside K (no bounds test), so the
+    // sub-steps' weight loads lie in one straight-line block, free for ptxas
+    // to issue ahead of the decoding.
+    int64_t rowStride = lay.unroll * ktp; // floats per activation row
+    auto tileStep = [&](Value k0, int64_t sub, bool guarded) {
+      int64_t chunksPerRow = sub * kt / vw;
+      // Stage lhs[:, k0 : k0 + sub * kt] (and P x) as f32, padded per lane
+      // slice.
       em.phase([&](Value tid) {
         auto stage = [&](Value src, Type elem, unsigned width, Value dstBuf) {
           Value total = cIdx(b, loc, m * chunksPerRow);
@@ -2202,7 +2231,7 @@ static KernelDef gemvMainKernel(StringRef name, const WeightPlan &w, int64_t m,
             ifThen(b, loc, ult(b, loc, kg, kEnd), [&] {
               Value from =
                   arith::AddIOp::create(b, loc, mulI(b, loc, mi, k), kg);
-              Value rowOff = mulI(b, loc, mi, ktp);
+              Value rowOff = mulI(b, loc, mi, rowStride);
               Value laneOff = mulI(b, loc, divI(b, loc, kk, ept), xp);
               Value inLane = remI(b, loc, kk, ept);
               Value col = arith::AddIOp::create(b, loc, laneOff, inLane);
@@ -2246,56 +2275,75 @@ static KernelDef gemvMainKernel(StringRef name, const WeightPlan &w, int64_t m,
       em.phase([&](Value tid) {
         Value lane = remI(b, loc, tid, 32);
         Value rowc = clampRow(rowOf(tid));
-        Value kl = arith::AddIOp::create(b, loc, k0, mulI(b, loc, lane, ept));
         Value kEnd = cIdx(b, loc, k);
-        ifThen(b, loc, ult(b, loc, kl, kEnd), [&] {
-          Value flat = arith::AddIOp::create(b, loc, mulI(b, loc, rowc, k), kl);
-          Value chunk = divI(b, loc, flat, ept);
-          if (cbs) {
-            Value g0 = firstGroup(rowc, lay.cbPerRow ? cIdx(b, loc, 0) : k0);
-            Value base = sliceBase(tid);
-            wa.entry = [&, g0, base](Value g, Value e) -> Value {
-              Value at = arith::AddIOp::create(
-                  b, loc,
-                  arith::AddIOp::create(
-                      b, loc, base,
-                      mulI(b, loc, arith::SubIOp::create(b, loc, g, g0),
-                           w.cbEntries)),
-                  e);
-              return memref::LoadOp::create(b, loc, cbs, ValueRange{at});
-            };
-          }
-          SmallVector<Value> vals, valsV;
-          Value scale;
-          decodeChunk(b, loc, wa, chunk, vals, scale, &valsV);
-          Value laneBase = mulI(b, loc, lane, xp);
-          for (int64_t mi = 0; mi < m; ++mi) {
-            Value base = addI(b, loc, laneBase, mi * ktp);
-            // Four independent partial sums per row.
-            SmallVector<Value> part(4, cF32(b, loc, 0.0f));
-            auto dot = [&](ArrayRef<Value> v, Value buf) {
-              for (int64_t j = 0; j < ept; j += 4) {
-                Value x4 = vector::LoadOp::create(
-                    b, loc, VectorType::get({4}, b.getF32Type()), buf,
-                    ValueRange{addI(b, loc, base, j)}, false, llvm::Align(16));
-                for (int64_t t = 0; t < 4; ++t) {
-                  Value x = vector::ExtractOp::create(b, loc, x4, t);
-                  part[t] = fma(v[j + t], x, part[t]);
+        for (int64_t u = 0; u < sub; ++u) {
+          Value kl = arith::AddIOp::create(b, loc, addI(b, loc, k0, u * kt),
+                                           mulI(b, loc, lane, ept));
+          auto chunkDot = [&] {
+            Value flat =
+                arith::AddIOp::create(b, loc, mulI(b, loc, rowc, k), kl);
+            Value chunk = divI(b, loc, flat, ept);
+            if (cbs) {
+              Value g0 = firstGroup(rowc, lay.cbPerRow ? cIdx(b, loc, 0) : k0);
+              Value base = sliceBase(tid);
+              wa.entry = [&, g0, base](Value g, Value e) -> Value {
+                Value at = arith::AddIOp::create(
+                    b, loc,
+                    arith::AddIOp::create(
+                        b, loc, base,
+                        mulI(b, loc, arith::SubIOp::create(b, loc, g, g0),
+                             w.cbEntries)),
+                    e);
+                return memref::LoadOp::create(b, loc, cbs, ValueRange{at});
+              };
+            }
+            SmallVector<Value> vals, valsV;
+            Value scale;
+            decodeChunk(b, loc, wa, chunk, vals, scale, &valsV);
+            Value laneBase = mulI(b, loc, addI(b, loc, lane, u * 32), xp);
+            for (int64_t mi = 0; mi < m; ++mi) {
+              Value base = addI(b, loc, laneBase, mi * rowStride);
+              // Four independent partial sums per row.
+              SmallVector<Value> part(4, cF32(b, loc, 0.0f));
+              auto dot = [&](ArrayRef<Value> v, Value buf) {
+                for (int64_t j = 0; j < ept; j += 4) {
+                  Value x4 = vector::LoadOp::create(
+                      b, loc, VectorType::get({4}, b.getF32Type()), buf,
+                      ValueRange{addI(b, loc, base, j)}, false,
+                      llvm::Align(16));
+                  for (int64_t t = 0; t < 4; ++t) {
+                    Value x = vector::ExtractOp::create(b, loc, x4, t);
+                    part[t] = fma(v[j + t], x, part[t]);
+                  }
                 }
-              }
-            };
-            dot(vals, xs);
-            if (xs2)
-              dot(valsV, xs2);
-            Value s01 = arith::AddFOp::create(b, loc, part[0], part[1]);
-            Value s23 = arith::AddFOp::create(b, loc, part[2], part[3]);
-            Value sum = arith::AddFOp::create(b, loc, s01, s23);
-            em.storePrivate(acc, tid, mi,
-                            fma(scale, sum, em.loadPrivate(acc, tid, mi)));
-          }
-        });
+              };
+              dot(vals, xs);
+              if (xs2)
+                dot(valsV, xs2);
+              Value s01 = arith::AddFOp::create(b, loc, part[0], part[1]);
+              Value s23 = arith::AddFOp::create(b, loc, part[2], part[3]);
+              Value sum = arith::AddFOp::create(b, loc, s01, s23);
+              em.storePrivate(acc, tid, mi,
+                              fma(scale, sum, em.loadPrivate(acc, tid, mi)));
+            }
+          };
+          if (guarded)
+            ifThen(b, loc, ult(b, loc, kl, kEnd), chunkDot);
+          else
+            chunkDot();
+        }
       });
-    });
+    };
+    // Whole tiles of full steps, then the remaining steps one per tile.
+    int64_t mainIters = k / kt / lay.unroll;
+    if (mainIters > 0)
+      em.blockLoop(0, mainIters, 1, [&](Value it) {
+        tileStep(mulI(b, loc, it, lay.unroll * kt), lay.unroll, false);
+      });
+    if (mainIters * lay.unroll < steps)
+      em.blockLoop(mainIters * lay.unroll, steps, 1, [&](Value step) {
+        tileStep(mulI(b, loc, step, kt), 1, true);
+      });
 
     if (w.numOutliers > 0) {
       // sum_k x_k W_nk with outliers = the dense sum + sum over the row's

@@ -95,14 +95,14 @@ func.func @dq_mxfp8(%w: !qf.tensor<32x64xbf16, "mxfp8">) -> tensor<32x64xbf16> {
 
 // -----
 
-// Fused GEMV: one warp per row, activations staged in shared memory, shuffle
-// reduction, the output written by lane 0.
+// Fused GEMV: one warp per row, activations staged in shared memory (four
+// warp steps per tile), shuffle reduction, the output written by lane 0.
 // CHECK-LABEL: func.func @gemv_int4
 // CHECK-SAME: (%[[X:.*]]: memref<4096xf16>, %[[C:.*]]: memref<524288xi32>, %[[S:.*]]: memref<32768xi16>, %[[Y:.*]]: memref<1024xf16>)
 // CHECK: gpu.launch_func @qf_kernels::@gemv_int4_gemv0
 // CHECK-SAME: args(%[[C]] : memref<524288xi32>, %[[S]] : memref<32768xi16>, %[[X]] : memref<4096xf16>, %[[Y]] : memref<1024xf16>)
 // CHECK: gpu.func @gemv_int4_gemv0
-// CHECK-SAME: workgroup(%[[XS:.*]] : memref<1152xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-SAME: workgroup(%[[XS:.*]] : memref<4608xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // CHECK-SAME: known_grid_size = array<i32: 128, 1, 1>
 // CHECK-SAME: qf.kernel_args = ["codes", "scales", "lhs", "out"]
