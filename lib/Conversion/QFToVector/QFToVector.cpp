@@ -1248,17 +1248,25 @@ private:
     auto [cr, ci] = complexTable(dctPlan->fftPlan().bluesteinChirp());
     auto [pr, pi] =
         conv::emitComplexMul(b, loc, re, im, load(cr, k), load(ci, k));
+    storeReversed(k, pr, pi);
+  }
+  /// (re, im) stored at the bit-reversed position of k in (A, B).
+  void storeReversed(Value k, Value re, Value im) {
     Value q = reversed(k);
-    store(pr, A, q);
-    store(pi, B, q);
+    store(re, A, q);
+    store(im, B, q);
+  }
+  /// Input k of the FFT: through the chirp for Bluestein's algorithm,
+  /// otherwise directly (bit-reversed).
+  void fftInput(Value k, Value re, Value im, bool conjugate) {
+    if (bluestein)
+      chirpIn(k, re, im, conjugate);
+    else
+      storeReversed(k, re, im);
   }
   /// The zero padding of the Bluestein buffer, k in [n, m).
   void zeroPad() {
-    forLoop(n, len, [&](Value k) {
-      Value q = reversed(k);
-      store(cF64(0.0), A, q);
-      store(cF64(0.0), B, q);
-    });
+    forLoop(n, len, [&](Value k) { storeReversed(k, cF64(0.0), cF64(0.0)); });
   }
   /// (Y[k] * chirp[k]) * (1/m): the last step of Bluestein, before the
   /// conjugation of the inverse.
@@ -1281,14 +1289,7 @@ private:
         return;
       }
       Value p = conv::emitDCTPosition(b, loc, j, n);
-      Value zero = cF64(0.0);
-      if (bluestein) {
-        chirpIn(p, x, zero, /*conjugate=*/false);
-        return;
-      }
-      Value q = reversed(p);
-      store(x, A, q);
-      store(zero, B, q);
+      fftInput(p, x, cF64(0.0), /*conjugate=*/false);
     });
     if (bluestein)
       zeroPad();
@@ -1378,13 +1379,7 @@ private:
       Value nri = arith::NegFOp::create(b, loc, load(ri, k));
       Value nxnk = arith::NegFOp::create(b, loc, xnk);
       auto [re, im] = conv::emitComplexMul(b, loc, load(rr, k), nri, xk, nxnk);
-      if (bluestein) {
-        chirpIn(k, re, im, /*conjugate=*/true);
-        return;
-      }
-      Value q = reversed(k);
-      store(re, A, q);
-      store(im, B, q);
+      fftInput(k, re, im, /*conjugate=*/true);
     });
     if (bluestein)
       zeroPad();
