@@ -96,6 +96,43 @@ double now();
 /// median wall time in seconds.
 double medianTime(const std::function<void()> &fn, int reps, int warmup = 1);
 
+/// Page size of the benchmarks' large buffers: the weights, the outputs and
+/// the STREAM arrays alike, so that kernels and references see the same
+/// memory. `huge` asks the kernel for 2 MiB transparent huge pages
+/// (madvise(MADV_HUGEPAGE) before the first touch), as a serving runtime
+/// loading weights would; `small` keeps the default 4 KiB pages.
+enum class Pages { small, huge };
+/// Reads `--pages small|huge` (default huge); false, with a message, for
+/// any other value.
+bool setPages(const Args &args, const char *bench);
+Pages pages();
+const char *pagesName();
+/// Bytes of this process's memory currently on huge pages (AnonHugePages of
+/// /proc/self/smaps_rollup), or -1 where the kernel does not say.
+int64_t hugePageBytes();
+/// Prints which pages were asked for and `hugeBytes` (the most
+/// hugePageBytes() seen while the buffers were live); warns when huge pages
+/// were asked for and none granted.
+void printPages(const char *bench, int64_t hugeBytes);
+
+/// A zero-filled buffer from mmap, 2 MiB aligned, on the pages of pages().
+class LargeBuffer {
+public:
+  LargeBuffer() = default;
+  explicit LargeBuffer(size_t bytes);
+  LargeBuffer(LargeBuffer &&o) noexcept;
+  LargeBuffer &operator=(LargeBuffer &&o) noexcept;
+  LargeBuffer(const LargeBuffer &) = delete;
+  LargeBuffer &operator=(const LargeBuffer &) = delete;
+  ~LargeBuffer();
+  void *data() const { return ptr; }
+  size_t size() const { return bytes; }
+
+private:
+  void *ptr = nullptr;
+  size_t bytes = 0, mapped = 0;
+};
+
 /// Memory bandwidth references measured in the current run (bytes/s).
 struct StreamResult {
   double copy = 0;  ///< a[i] = b[i]: bytes read + written per second

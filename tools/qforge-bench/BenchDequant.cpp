@@ -31,16 +31,22 @@ static int benchDequant(int argc, char **argv) {
   if (args.has("help")) {
     std::printf(
         "qforge-bench dequant [--formats F1,F2,...] [--reps R] [--mb N] "
-        "[--json [FILE]]\n  Generated dequantization kernels on a "
-        "4096x14336 weight (two threads, one half each) vs STREAM copy over "
-        "N MiB arrays (default 512) and the scalar reference decoder.\n");
+        "[--pages small|huge] [--json [FILE]]\n  Generated dequantization "
+        "kernels on a 4096x14336 weight (two threads, one half each) vs "
+        "STREAM copy over N MiB arrays (default 512) and the scalar "
+        "reference decoder. --pages: the page size of weights, outputs and "
+        "STREAM arrays alike (default huge: 2 MiB transparent huge pages; "
+        "small: 4 KiB).\n");
     return 0;
   }
-  for (auto &k : args.unknown({"formats", "reps", "mb", "help", "json"})) {
+  for (auto &k :
+       args.unknown({"formats", "reps", "mb", "pages", "help", "json"})) {
     std::fprintf(stderr, "qforge-bench dequant: unknown option --%s\n",
                  k.c_str());
     return 1;
   }
+  if (!setPages(args, "dequant"))
+    return 1;
   std::vector<std::string> formats = args.getList(
       "formats", {"int4:g32", "nf4:g64", "mxfp4", "q4_0", "int8:g128"});
   int reps = static_cast<int>(std::max<int64_t>(10, args.getInt("reps", 10)));
@@ -54,7 +60,9 @@ static int benchDequant(int argc, char **argv) {
               "%.2f GB/s\n",
               static_cast<long long>(mb), threads, s.copy / 1e9, s.read / 1e9);
 
-  Table t("dequantize 4096x14336 -> f32 (2 threads, median of " +
+  int64_t hugeBytes = hugePageBytes();
+  Table t("dequantize 4096x14336 -> f32 (2 threads, " +
+          std::string(pagesName()) + " pages, median of " +
           std::to_string(reps) + ")");
   t.columns({"format", "copy GB/s", "kernel GB/s", "kernel / copy",
              "reference GB/s", "reference / copy", "copies"});
@@ -90,24 +98,24 @@ static int benchDequant(int argc, char **argv) {
     uint64_t bytes = packed + outBytes;
     int copies = static_cast<int>(
         std::max<int64_t>(2, (minWorkingSet + bytes - 1) / bytes));
-    // Rotating copies: weights and outputs.
+    // Rotating copies: weights (for the kernels; the scalar reference
+    // decoder reads QuantizedTensors) and outputs, the outputs 2 MiB aligned
+    // as a caller wanting the streaming stores of large results provides
+    // them (qf-nontemporal-stores).
     std::vector<std::vector<num::QuantizedTensor>> wq(copies, halves);
-    // 64-byte aligned outputs, as a caller wanting the streaming stores of
-    // large results provides them (qf-nontemporal-stores).
-    struct Free {
-      void operator()(float *p) const { std::free(p); }
-    };
-    std::vector<std::unique_ptr<float[], Free>> out;
+    std::vector<std::vector<PackedWeight>> wp(copies);
+    for (auto &c : wp)
+      for (const num::QuantizedTensor &h : halves)
+        c.emplace_back(h);
+    std::vector<LargeBuffer> outBuf;
+    std::vector<float *> out;
     for (int c = 0; c < copies; ++c) {
       size_t n = static_cast<size_t>(rowsFull) * cols;
-      out.emplace_back(static_cast<float *>(
-          std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64)));
-      if (!out.back()) {
-        std::fprintf(stderr, "qforge-bench dequant: out of memory\n");
-        return 1;
-      }
-      std::fill_n(out.back().get(), n, 0.0f);
+      outBuf.emplace_back(n * sizeof(float));
+      out.push_back(static_cast<float *>(outBuf.back().data()));
+      std::fill_n(out.back(), n, 0.0f);
     }
+    hugeBytes = std::max(hugeBytes, hugePageBytes());
     StreamResult before = measureStream(mb << 20, threads, 5);
     double tk;
     {
@@ -117,8 +125,7 @@ static int benchDequant(int argc, char **argv) {
           [&] {
             int c = copy++ % copies;
             pair.run([&](int h) {
-              runKernel(*k, wq[c][h], nullptr,
-                        out[c].get() + h * k->rows * cols);
+              runKernel(*k, wp[c][h], nullptr, out[c] + h * k->rows * cols);
             });
           },
           reps);
@@ -129,7 +136,7 @@ static int benchDequant(int argc, char **argv) {
         [&] {
           int c = copyRef++ % copies;
           for (int h = 0; h < 2; ++h)
-            (void)num::dequantize(wq[c][h], out[c].get() + h * k->rows * cols,
+            (void)num::dequantize(wq[c][h], out[c] + h * k->rows * cols,
                                   threads);
         },
         reps);
@@ -149,6 +156,8 @@ static int benchDequant(int argc, char **argv) {
     report.figure(fmtText + ".reference_over_copy", gr / copy);
   }
   t.print();
+  printPages("dequant", hugeBytes);
+  report.figure("huge_page_MiB", static_cast<double>(hugeBytes >> 20));
   report.add(t);
   if (!report.finish("dequant"))
     return 1;

@@ -30,20 +30,25 @@ static int benchGemv(int argc, char **argv) {
   if (args.has("help")) {
     std::printf(
         "qforge-bench gemv [--formats F1,F2,...] [--reps R] [--mb N] "
-        "[--copies C] [--json [FILE]]\n  Generated fused dequant-GEMV kernels "
+        "[--copies C] [--pages small|huge] [--json [FILE]]\n  Generated fused "
+        "dequant-GEMV kernels "
         "(M = 1, "
         "two threads, one half of the rows each) vs the STREAM read-only "
         "bandwidth over N MiB arrays (default 512). --copies C rotates C "
         "weight "
         "copies instead of enough to exceed 450 MB (C = 1 keeps the weights "
-        "in the last-level cache: the kernels' compute ceiling).\n");
+        "in the last-level cache: the kernels' compute ceiling). --pages: the "
+        "page size of weights and STREAM arrays alike (default huge: 2 MiB "
+        "transparent huge pages; small: 4 KiB).\n");
     return 0;
   }
-  for (auto &k :
-       args.unknown({"formats", "reps", "mb", "copies", "help", "json"})) {
+  for (auto &k : args.unknown(
+           {"formats", "reps", "mb", "copies", "pages", "help", "json"})) {
     std::fprintf(stderr, "qforge-bench gemv: unknown option --%s\n", k.c_str());
     return 1;
   }
+  if (!setPages(args, "gemv"))
+    return 1;
   std::vector<std::string> formats = args.getList(
       "formats", {"int4:g32", "nf4:g64", "mxfp4", "q4_0", "int8:g128"});
   int reps = static_cast<int>(std::max<int64_t>(10, args.getInt("reps", 20)));
@@ -55,8 +60,9 @@ static int benchGemv(int argc, char **argv) {
   std::printf("STREAM (%lld MiB arrays, %u threads): copy %.2f GB/s, read "
               "%.2f GB/s\n",
               static_cast<long long>(mb), threads, s.copy / 1e9, s.read / 1e9);
-  Table t("fused dequant-GEMV, M = 1 (2 threads, median of " +
-          std::to_string(reps) + ")");
+  int64_t hugeBytes = hugePageBytes();
+  Table t("fused dequant-GEMV, M = 1 (2 threads, " + std::string(pagesName()) +
+          " pages, median of " + std::to_string(reps) + ")");
   t.columns(
       {"format", "N x K", "read GB/s", "weight GB/s", "/ read", "copies"});
   Report report(args);
@@ -97,9 +103,13 @@ static int benchGemv(int argc, char **argv) {
           std::max<int64_t>(2, (minWorkingSet + bytes - 1) / bytes));
       if (int64_t c = args.getInt("copies", 0); c > 0)
         copies = static_cast<int>(c);
-      std::vector<std::vector<num::QuantizedTensor>> wq(copies, halves);
+      std::vector<std::vector<PackedWeight>> wq(copies);
+      for (auto &c : wq)
+        for (const num::QuantizedTensor &h : halves)
+          c.emplace_back(h);
       std::vector<float> x = num::normalSamples(K, 3);
       std::vector<float> y(N, 0.0f);
+      hugeBytes = std::max(hugeBytes, hugePageBytes());
       StreamResult before = measureStream(mb << 20, threads, 5);
       double tk;
       {
@@ -130,6 +140,8 @@ static int benchGemv(int argc, char **argv) {
     }
   }
   t.print();
+  printPages("gemv", hugeBytes);
+  report.figure("huge_page_MiB", static_cast<double>(hugeBytes >> 20));
   report.add(t);
   if (!report.finish("gemv"))
     return 1;

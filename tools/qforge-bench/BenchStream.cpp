@@ -15,23 +15,28 @@ using namespace qforge::bench;
 static int benchStream(int argc, char **argv) {
   Args args(argc, argv);
   if (args.has("help")) {
-    std::printf("qforge-bench stream [--mb N] [--threads T] [--reps R] "
-                "[--json [FILE]]\n  STREAM copy, triad and read-only sum over "
-                "arrays of N MiB (default 512, i.e. beyond 4x the LLC).\n");
+    std::printf(
+        "qforge-bench stream [--mb N] [--threads T] [--reps R] "
+        "[--pages small|huge] [--json [FILE]]\n  STREAM copy, triad and "
+        "read-only sum over arrays of N MiB (default 512, i.e. beyond "
+        "4x the LLC), on 2 MiB (huge, default) or 4 KiB (small) "
+        "pages.\n");
     return 0;
   }
-  for (auto &k : args.unknown({"mb", "threads", "reps", "help"})) {
+  for (auto &k : args.unknown({"mb", "threads", "reps", "pages", "help"})) {
     std::fprintf(stderr, "qforge-bench stream: unknown option --%s\n",
                  k.c_str());
     return 1;
   }
+  if (!setPages(args, "stream"))
+    return 1;
   int64_t mb = args.getInt("mb", 512);
   unsigned threads = static_cast<unsigned>(args.getInt("threads", 0));
   int reps = static_cast<int>(args.getInt("reps", 10));
   StreamResult s = measureStream(mb << 20, threads, reps);
   Table t("STREAM (" + std::to_string(mb) + " MiB per array, " +
-          std::to_string(s.threads) + " threads, median of " +
-          std::to_string(reps) + ")");
+          std::to_string(s.threads) + " threads, " + pagesName() +
+          " pages, median of " + std::to_string(reps) + ")");
   t.columns({"kernel", "GB/s"});
   t.row({"copy", Table::Cell(s.copy / 1e9, 4)});
   t.row({"triad", Table::Cell(s.triad / 1e9, 4)});

@@ -18,8 +18,11 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <sstream>
+
+#include <sys/mman.h>
 
 using namespace qforge::bench;
 
@@ -205,8 +208,7 @@ bool Report::finish(const std::string &benchName) const {
   std::ofstream f(jsonPath);
   f << os.str();
   if (!f) {
-    std::fprintf(stderr, "qforge-bench: cannot write '%s'\n",
-                 jsonPath.c_str());
+    std::fprintf(stderr, "qforge-bench: cannot write '%s'\n", jsonPath.c_str());
     return false;
   }
   std::fprintf(stderr, "qforge-bench: wrote %s\n", jsonPath.c_str());
@@ -232,11 +234,103 @@ double qforge::bench::medianTime(const std::function<void()> &fn, int reps,
   return t[t.size() / 2];
 }
 
-namespace {
-struct FreeDeleter {
-  void operator()(void *p) const { std::free(p); }
-};
-} // namespace
+static Pages pageMode = Pages::huge;
+
+bool qforge::bench::setPages(const Args &args, const char *bench) {
+  std::string v = args.get("pages", "huge");
+  if (v == "huge" || v.empty()) {
+    pageMode = Pages::huge;
+  } else if (v == "small") {
+    pageMode = Pages::small;
+  } else {
+    std::fprintf(stderr,
+                 "qforge-bench %s: --pages must be 'small' or 'huge', not "
+                 "'%s'\n",
+                 bench, v.c_str());
+    return false;
+  }
+  return true;
+}
+
+Pages qforge::bench::pages() { return pageMode; }
+
+const char *qforge::bench::pagesName() {
+  return pageMode == Pages::huge ? "huge" : "small";
+}
+
+int64_t qforge::bench::hugePageBytes() {
+  std::ifstream f("/proc/self/smaps_rollup");
+  std::string key;
+  while (f >> key) {
+    if (key == "AnonHugePages:") {
+      int64_t kb = -1;
+      f >> kb;
+      return kb < 0 ? -1 : kb * 1024;
+    }
+    f.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return -1;
+}
+
+void qforge::bench::printPages(const char *bench, int64_t h) {
+  std::printf(
+      "pages: %s (--pages); at most %s MiB of this process on 2 MiB pages\n",
+      pagesName(), h < 0 ? "unknown" : std::to_string(h >> 20).c_str());
+  if (pageMode == Pages::huge && h == 0)
+    std::fprintf(stderr,
+                 "qforge-bench %s: no huge pages were granted (transparent "
+                 "huge pages disabled?); the buffers use 4 KiB pages\n",
+                 bench);
+}
+
+static constexpr size_t kHugePage = size_t(2) << 20;
+
+LargeBuffer::LargeBuffer(size_t n) : bytes(n) {
+  // One huge page more than needed, to align the start.
+  mapped = (n + kHugePage - 1) / kHugePage * kHugePage + kHugePage;
+  void *m = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) {
+    std::fprintf(stderr, "qforge-bench: cannot map %zu bytes\n", mapped);
+    std::exit(1);
+  }
+  auto base = reinterpret_cast<uintptr_t>(m);
+  uintptr_t aligned = (base + kHugePage - 1) / kHugePage * kHugePage;
+  // Give back the unaligned head and the tail beyond the aligned range.
+  size_t head = aligned - base, used = mapped - kHugePage;
+  if (head)
+    munmap(m, head);
+  if (size_t tail = mapped - head - used)
+    munmap(reinterpret_cast<void *>(aligned + used), tail);
+  mapped = used;
+  ptr = reinterpret_cast<void *>(aligned);
+  if (pageMode == Pages::huge)
+    (void)madvise(ptr, mapped, MADV_HUGEPAGE); // a hint: may be refused
+}
+
+LargeBuffer::LargeBuffer(LargeBuffer &&o) noexcept
+    : ptr(o.ptr), bytes(o.bytes), mapped(o.mapped) {
+  o.ptr = nullptr;
+  o.bytes = o.mapped = 0;
+}
+
+LargeBuffer &LargeBuffer::operator=(LargeBuffer &&o) noexcept {
+  if (this != &o) {
+    if (ptr)
+      munmap(ptr, mapped);
+    ptr = o.ptr;
+    bytes = o.bytes;
+    mapped = o.mapped;
+    o.ptr = nullptr;
+    o.bytes = o.mapped = 0;
+  }
+  return *this;
+}
+
+LargeBuffer::~LargeBuffer() {
+  if (ptr)
+    munmap(ptr, mapped);
+}
 
 StreamResult qforge::bench::measureStream(int64_t bytesPerArray,
                                           unsigned threads, int reps) {
@@ -244,12 +338,11 @@ StreamResult qforge::bench::measureStream(int64_t bytesPerArray,
   if (threads == 0)
     threads = qforge::num::defaultThreadCount();
   int64_t n = bytesPerArray / static_cast<int64_t>(sizeof(double));
-  auto alloc = [&] {
-    return std::unique_ptr<double, FreeDeleter>(static_cast<double *>(
-        std::aligned_alloc(64, ((n * sizeof(double) + 63) / 64) * 64)));
-  };
-  auto a = alloc(), b = alloc(), c = alloc();
-  double *pa = a.get(), *pb = b.get(), *pc = c.get();
+  LargeBuffer a(n * sizeof(double)), b(n * sizeof(double)),
+      c(n * sizeof(double));
+  auto *pa = static_cast<double *>(a.data());
+  auto *pb = static_cast<double *>(b.data());
+  auto *pc = static_cast<double *>(c.data());
   int64_t grain = (n + threads - 1) / threads;
   // First touch on the threads that use the pages.
   parallelFor(n, grain, threads, [&](int64_t lo, int64_t hi) {

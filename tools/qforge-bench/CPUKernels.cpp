@@ -8,8 +8,10 @@
 
 #include "CPUKernels.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 using namespace qforge;
 using namespace qforge::bench;
@@ -64,7 +66,28 @@ MemRef<N> describe(const void *data, std::initializer_list<int64_t> shape) {
 }
 } // namespace
 
-void qforge::bench::runKernel(const CPUKernel &k, const num::QuantizedTensor &q,
+static size_t packedSize(const num::QuantizedTensor &q) {
+  size_t n = 0;
+  for (const auto &sec : q.sections)
+    n += (sec.size() + 63) / 64 * 64;
+  return n;
+}
+
+PackedWeight::PackedWeight(const num::QuantizedTensor &q)
+    : buffer(std::max<size_t>(packedSize(q), 64)) {
+  auto *p = static_cast<uint8_t *>(buffer.data());
+  base = p;
+  size_t at = 0;
+  for (unsigned s = 0; s < num::kNumSections; ++s) {
+    offset[s] = at;
+    bytes[s] = q.sections[s].size();
+    if (bytes[s])
+      std::memcpy(p + at, q.sections[s].data(), bytes[s]);
+    at += (bytes[s] + 63) / 64 * 64;
+  }
+}
+
+void qforge::bench::runKernel(const CPUKernel &k, const PackedWeight &w,
                               const float *x, float *out) {
   MemRef<2> result, xd, od;
   MemRef<1> secs[num::kNumSections];
@@ -76,9 +99,8 @@ void qforge::bench::runKernel(const CPUKernel &k, const num::QuantizedTensor &q,
     a[n++] = &xd;
   }
   for (unsigned s = 0; s < num::kNumSections; ++s)
-    if (!q.sections[s].empty()) {
-      secs[ns] =
-          describe<1>(q.sections[s].data(), {int64_t(q.sections[s].size())});
+    if (w.sectionBytes(s)) {
+      secs[ns] = describe<1>(w.section(s), {int64_t(w.sectionBytes(s))});
       a[n++] = &secs[ns++];
     }
   od = k.kind == KernelKind::gemv ? describe<2>(out, {k.m, k.rows})

@@ -15,6 +15,8 @@
 #ifndef QFORGE_TOOLS_BENCH_CPUKERNELS_H
 #define QFORGE_TOOLS_BENCH_CPUKERNELS_H
 
+#include "Bench.h"
+
 #include "qforge/Numerics/Quantizer.h"
 
 #include <atomic>
@@ -45,8 +47,22 @@ const CPUKernel *findKernel(KernelKind kind, const std::string &format,
 /// Runs `k` on the quantized tensor `q` (shape [k.rows, k.cols]); for GEMV
 /// `x` is [k.m, k.cols] and `out` [k.m, k.rows], for dequantization `out`
 /// is [k.rows, k.cols].
-void runKernel(const CPUKernel &k, const num::QuantizedTensor &q,
-               const float *x, float *out);
+/// The sections of a quantized tensor copied into one LargeBuffer (each
+/// section 64-byte aligned), i.e. on the pages of pages().
+class PackedWeight {
+public:
+  explicit PackedWeight(const num::QuantizedTensor &q);
+  const uint8_t *section(unsigned s) const { return base + offset[s]; }
+  size_t sectionBytes(unsigned s) const { return bytes[s]; }
+
+private:
+  LargeBuffer buffer;
+  const uint8_t *base = nullptr;
+  size_t offset[num::kNumSections] = {}, bytes[num::kNumSections] = {};
+};
+
+void runKernel(const CPUKernel &k, const PackedWeight &w, const float *x,
+               float *out);
 
 /// Two threads (the caller and one helper) running fn(0) and fn(1)
 /// together; the helper spins between calls so that no thread start is
