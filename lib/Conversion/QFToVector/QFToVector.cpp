@@ -339,6 +339,17 @@ public:
     /// With word lanes, groups may be smaller than the chunk: each lane
     /// then takes the scale of its own group (groupsPerChunk > 1).
     int64_t groupsPerChunk = 1;
+    /// q4_0 / iq4_nl word lanes (x86): a chunk is lanes / 4 consecutive
+    /// blocks, lane j the 4-byte word j % 4 of the codes of block j / 4;
+    /// each block is one group (its f16 scale).
+    bool ggufWords = false;
+
+    /// The element of the chunk that lane j of plane s holds.
+    int64_t element(int64_t s, int64_t j) const {
+      if (ggufWords) // byte 4 (j % 4) + s / 2 of the block; odd s: high nibble
+        return 32 * (j / 4) + 16 * (s % 2) + 4 * (j % 4) + s / 2;
+      return interleaved ? planes * j + s : s * lanes + j;
+    }
   };
 
   /// The plane geometry for rows of `cols` elements, or nullopt when the
@@ -348,6 +359,17 @@ public:
     Planes p;
     if (f.layout == Layout::Q4_0 || f.layout == Layout::IQ4_NL) {
       p = {16, 32, 2, false, 16};
+      // Word lanes over lanes / 4 blocks: 8 planes from one 16-lane vector
+      // instead of 2 planes per block, each decoded with a shift and a
+      // permute, and one scale vector for the blocks (the per-block path
+      // decodes 32 codes with 7 vector ops and spends 3 more on the scale).
+      if (target == "avx512" || target == "avx2") {
+        int64_t lanes = target == "avx512" ? 16 : 8;
+        if (cols % (8 * lanes) == 0) {
+          p = {4 * lanes, 8 * lanes, 8, true, lanes, true, lanes / 4};
+          p.ggufWords = true;
+        }
+      }
     } else if (f.layout == Layout::Q8_0) {
       p = {32, 32, 1, false, 32};
     } else if (f.layout == Layout::Q4_K) {
@@ -421,10 +443,48 @@ public:
     return std::nullopt;
   }
 
+  /// Picks bytes of the lanes / 4 consecutive q4_0 / iq4_nl blocks of a
+  /// ggufWords chunk starting at flat element `e` (72 bytes on AVX-512):
+  /// result k is byte pick[k] of the chunk. The chunk is read as two
+  /// overlapping vectors of 16 bytes per block, at its start and at its
+  /// end, so that both reads stay inside it, and the bytes are picked by
+  /// one two-source shuffle (vpermt2b / vpermt2w) instead of a load per
+  /// block and one per scale.
+  Value pickGGUFChunkBytes(Value e, const Planes &p, ArrayRef<int64_t> pick) {
+    int64_t nb = p.groupsPerChunk, bb = num::ggufBlockBytes(f.layout);
+    int64_t n = 16 * nb, tailStart = (bb - 16) * nb;
+    Value off = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 32)),
+        cIdx(b, loc, bb));
+    Value head = readVector(code(), off, n);
+    Value tail = readVector(
+        code(), arith::AddIOp::create(b, loc, off, cIdx(b, loc, tailStart)), n);
+    SmallVector<int64_t> mask;
+    for (int64_t i : pick)
+      mask.push_back(i < n ? i : n + i - tailStart);
+    return vector::ShuffleOp::create(b, loc, head, tail, mask);
+  }
+
   /// The scales of the chunk starting at flat element `e` as a
   /// vector<lanes x f32>, or a null Value for formats without scales.
   Value chunkScaleVector(Value e, const Planes &p) {
     auto vt = VectorType::get({p.lanes}, b.getF32Type());
+    if (p.ggufWords) {
+      // The blocks' f16 scales picked out of the chunk's bytes, converted
+      // together and spread over each block's lanes.
+      int64_t nb = p.groupsPerChunk, bb = num::ggufBlockBytes(f.layout);
+      SmallVector<int64_t> pick;
+      for (int64_t q = 0; q < nb; ++q)
+        pick.append({q * bb, q * bb + 1});
+      Value raw = vector::BitCastOp::create(
+          b, loc, VectorType::get({nb}, b.getI16Type()),
+          pickGGUFChunkBytes(e, p, pick));
+      Value scales = conv::emitDecodeScale(b, loc, num::ScaleType::F16, raw);
+      SmallVector<int64_t> mask;
+      for (int64_t j = 0; j < p.lanes; ++j)
+        mask.push_back(j / 4);
+      return vector::ShuffleOp::create(b, loc, scales, scales, mask);
+    }
     if (p.groupsPerChunk == 1) {
       Value s = chunkScale(e);
       return s ? vector::BroadcastOp::create(b, loc, vt, s) : Value();
@@ -452,7 +512,14 @@ public:
     if (f.layout == Layout::Q4_K)
       return decodeQ4KBlock(e);
     Value bytes, gid;
-    if (f.layout != Layout::Plain) {
+    if (p.ggufWords) {
+      // The 16 code bytes of each of the chunk's blocks, side by side.
+      int64_t bb = num::ggufBlockBytes(f.layout);
+      SmallVector<int64_t> pick;
+      for (int64_t i = 0; i < p.bytes; ++i)
+        pick.push_back(i / 16 * bb + 2 + i % 16);
+      bytes = pickGGUFChunkBytes(e, p, pick);
+    } else if (f.layout != Layout::Plain) {
       int64_t bb = num::ggufBlockBytes(f.layout);
       Value blk = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 32));
       Value off = arith::AddIOp::create(
@@ -1599,7 +1666,7 @@ void finishMatmul(OpBuilder &b, Location loc, qf::MatmulOp op, Value res2,
 }
 
 /// Copies the activations x [M, K] (f32) into plane order for chunks of
-/// `p.codes` elements: within each chunk, element planes * j + s moves to
+/// `p.codes` elements: within each chunk, element p.element(s, j) moves to
 /// s * lanes + j, so that the plane vectors of the weight decoder meet the
 /// activations they multiply in the same lanes. Only [0, vecEnd) of each
 /// row is written; the scalar tail reads x itself.
@@ -1612,7 +1679,7 @@ Value permuteActivations(OpBuilder &b, Location loc, Value x,
   SmallVector<int64_t> mask(p.codes);
   for (int64_t s = 0; s < p.planes; ++s)
     for (int64_t j = 0; j < p.lanes; ++j)
-      mask[s * p.lanes + j] = p.planes * j + s;
+      mask[s * p.lanes + j] = p.element(s, j);
   Value dst = allocTemporary(b, loc, cast<RankedTensorType>(xTy.clone(f32)));
   auto ml = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, M),
                                cIdx(b, loc, 1), ValueRange{dst});
@@ -1717,6 +1784,14 @@ public:
     }
   }
 
+  /// Bytes of the prefetched sections per weight element.
+  double bytesPerElement() const {
+    int64_t total = 0;
+    for (auto [buf, bytes] : buffers)
+      total += bytes;
+    return static_cast<double>(total) / static_cast<double>(numel);
+  }
+
   /// Prefetches every section at element `e` + kPrefetchElements.
   void emit(OpBuilder &b, Location loc, Value e) const {
     for (auto [buf, bytes] : buffers) {
@@ -1768,11 +1843,25 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   }
 
   // R weight rows per iteration share every activation load (R = 4 for
-  // M <= 2), and U chunks per row go into separate accumulators, so that
-  // the multiply-add chains are independent.
+  // M <= 2). Each iteration decodes U chunks per row, enough for at least
+  // one cache line of weight bytes per row, so that the row's prefetches
+  // (issued once per iteration) are not repeated for every few bytes: a
+  // q4_0 chunk is one 18-byte block, and prefetching every block cost about
+  // a fifth of the cache-resident speed. With one row the U chunks go into
+  // two sets of accumulators (A = 2), so that the multiply-add chains are
+  // independent; with four rows, the rows' chains are.
   int64_t R = (M <= 2 && N % 4 == 0) ? 4 : 1;
-  int64_t U = (C && R == 1 && (vecEnd / C) % 2 == 0) ? 2 : 1;
   SectionPrefetcher prefetch(b, loc, sec, N * K);
+  int64_t U = 1;
+  if (C) {
+    int64_t chunks = vecEnd / C;
+    int64_t want = R == 1 ? 2 : 1;
+    double bytes = prefetch.bytesPerElement();
+    while (chunks % (2 * U) == 0 && U < 8 &&
+           (U < want || (bytes > 0 && C * U * bytes < 64)))
+      U *= 2;
+  }
+  int64_t A = (R == 1 && U >= 2) ? 2 : 1;
   auto rowLoop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, N),
                                     cIdx(b, loc, R), ValueRange{out});
   {
@@ -1790,8 +1879,9 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
     if (C) {
       Value zv = arith::ConstantOp::create(
           b, loc, accTy, DenseElementsAttr::get(accTy, b.getF32FloatAttr(0)));
-      // Accumulator (u, r, m) at (u * R + r) * M + m.
-      SmallVector<Value> init(U * R * M, zv);
+      // Accumulator (a, r, m) at (a * R + r) * M + m; chunk u uses set
+      // u % A.
+      SmallVector<Value> init(A * R * M, zv);
       auto kl =
           scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, vecEnd),
                              cIdx(b, loc, C * U), init);
@@ -1799,7 +1889,8 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(kl.getBody());
         Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-        SmallVector<Value> next(U * R * M);
+        SmallVector<Value> next(kl.getRegionIterArgs().begin(),
+                                kl.getRegionIterArgs().end());
         auto fm = arith::FastMathFlags::contract;
         for (int64_t u = 0; u < U; ++u) {
           Value c = arith::AddIOp::create(b, loc, kl.getInductionVar(),
@@ -1826,8 +1917,8 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
               planes.push_back(dec.decodeChunk(e, C));
             }
             for (int64_t m = 0; m < M; ++m) {
-              int64_t i = (u * R + r) * M + m;
-              Value acc = kl.getRegionIterArg(i);
+              int64_t i = ((u % A) * R + r) * M + m;
+              Value acc = next[i];
               if (!scale && P == 1) {
                 acc = vector::FMAOp::create(b, loc, planes[0], xv[m * P], acc);
               } else {
@@ -1865,9 +1956,9 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
       for (int64_t r = 0; r < R; ++r)
         for (int64_t m = 0; m < M; ++m) {
           Value acc = kl.getResult(r * M + m);
-          for (int64_t u = 1; u < U; ++u)
+          for (int64_t a = 1; a < A; ++a)
             acc = arith::AddFOp::create(b, loc, acc,
-                                        kl.getResult((u * R + r) * M + m));
+                                        kl.getResult((a * R + r) * M + m));
           sums[r * M + m] =
               vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
                                           acc, arith::FastMathFlags::reassoc);

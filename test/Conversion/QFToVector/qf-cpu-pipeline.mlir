@@ -41,11 +41,13 @@ func.func @nf4_dequant(%q: !qf.tensor<4x128xf32, #qf.format<"nf4:g64">>,
   return %r : tensor<4x128xf32>
 }
 
-// Fused q4_0 GEMV: nibble lookups (q - 8) and FMAs on zmm registers, no
-// scalar multiply-add or conversion in the function (K is a multiple of 64).
+// Fused q4_0 GEMV: the codes of 4 blocks gathered from two 64-byte loads
+// by one word permute, nibble lookups (q - 8) and FMAs on zmm registers, no
+// scalar multiply-add or conversion in the function (K is a multiple of 128).
 // AVX512-LABEL: {{^}}gemv_q4_0:
 // AVX512-NOT: vfmadd{{[0-9]+}}ss
 // AVX512-NOT: vcvtsi2ss
+// AVX512: vperm{{t|i}}2w {{.*}}%zmm
 // AVX512: vperm{{d|ps}} {{.*}}%zmm
 // AVX512: vfmadd231ps {{.*}}%zmm
 // AVX512-NOT: vfmadd{{[0-9]+}}ss

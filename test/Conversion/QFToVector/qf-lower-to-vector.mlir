@@ -120,14 +120,15 @@ func.func @dequant_constant() -> tensor<1x16xf32> {
 
 // -----
 
-// Fused GEMV (transpose_weight, M = 3): per weight row, each q4_0 block
+// Fused GEMV (transpose_weight, M = 3) with K = 64, not a multiple of the
+// 4-block chunks below: per weight row, each q4_0 block
 // decodes as two planes of 16 lanes (elements 0-15 and 16-31, so the
 // activations are read in place), multiplied by the activations into a
 // partial sum that the block scale multiplies into one of six independent
 // accumulators (two blocks per iteration, three rows of activations);
 // no decoded weight is stored.
 // CHECK-LABEL: func.func @gemv_q4_0
-// CHECK-NOT: tensor.empty() : tensor<8x128xf32>
+// CHECK-NOT: tensor.empty() : tensor<8x64xf32>
 // CHECK-NOT: vector.shuffle
 // CHECK: scf.for
 // CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
@@ -136,9 +137,34 @@ func.func @dequant_constant() -> tensor<1x16xf32> {
 // CHECK-NEXT: vector.fma %[[S]], {{.*}} : vector<16xf32>
 // CHECK: vector.reduction <add>, {{.*}} fastmath<reassoc> : vector<16xf32> into f32
 // CHECK: tensor.insert {{.*}} : tensor<3x8xf32>
-func.func @gemv_q4_0(%x: tensor<3x128xf32>, %w: !qf.tensor<8x128xf32, #qf.format<"q4_0">>) -> tensor<3x8xf32> {
-  %y = qf.matmul %x, %w {transpose_weight} : tensor<3x128xf32>, !qf.tensor<8x128xf32, #qf.format<"q4_0">> -> tensor<3x8xf32>
+func.func @gemv_q4_0(%x: tensor<3x64xf32>, %w: !qf.tensor<8x64xf32, #qf.format<"q4_0">>) -> tensor<3x8xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<3x64xf32>, !qf.tensor<8x64xf32, #qf.format<"q4_0">> -> tensor<3x8xf32>
   return %y : tensor<3x8xf32>
+}
+
+// -----
+
+// q4_0 GEMV with K a multiple of 128 on AVX-512: a chunk is 4 blocks
+// (72 bytes), read as two overlapping 64-byte vectors; one shuffle picks
+// the 64 code bytes (16 i32 word lanes of 8 nibbles: 8 planes, each a shift
+// and a lookup), another the 4 f16 scales, spread over each block's 4
+// lanes. The activations are permuted into plane order once. (The two
+// reads are repeated for the scales here; CSE in qf-cpu-pipeline merges them.)
+// CHECK-LABEL: func.func @gemv_q4_0_words
+// CHECK: vector.shuffle {{.*}} : vector<128xf32>, vector<128xf32>
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-DAG: %[[H:.*]] = vector.transfer_read {{.*}} : tensor<1152xi8>, vector<64xi8>
+// CHECK-DAG: %[[T:.*]] = vector.transfer_read {{.*}} : tensor<1152xi8>, vector<64xi8>
+// CHECK-DAG: %[[C:.*]] = vector.shuffle %[[H]], %[[T]] [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20,
+// CHECK-DAG: vector.bitcast %[[C]] : vector<64xi8> to vector<16xi32>
+// CHECK-DAG: %[[S:.*]] = vector.shuffle {{.*}} [0, 1, 18, 19, 36, 37, 54, 55] : vector<64xi8>, vector<64xi8>
+// CHECK-DAG: vector.bitcast %[[S]] : vector<8xi8> to vector<4xi16>
+// CHECK-DAG: vector.shuffle {{.*}} [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3] : vector<4xf32>, vector<4xf32>
+// CHECK-DAG: arith.shrui {{.*}} : vector<16xi32>
+// CHECK: vector.reduction <add>
+func.func @gemv_q4_0_words(%x: tensor<1x128xf32>, %w: !qf.tensor<16x128xf32, #qf.format<"q4_0">>) -> tensor<1x16xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<16x128xf32, #qf.format<"q4_0">> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
 }
 
 // -----
