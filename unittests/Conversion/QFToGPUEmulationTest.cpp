@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilder.h"
+#include "SameBits.h"
 
 #include "qforge/Numerics/MiniFloat.h"
 #include "qforge/Numerics/Quantizer.h"
@@ -179,15 +180,6 @@ std::unique_ptr<ExecutionEngine> compile(const Case &c,
   return std::move(*engine);
 }
 
-bool sameBits(float a, float b) {
-  if (std::isnan(a) && std::isnan(b))
-    return true;
-  uint32_t x, y;
-  std::memcpy(&x, &a, 4);
-  std::memcpy(&y, &b, 4);
-  return x == y;
-}
-
 float toFloat(const std::vector<uint8_t> &out, int64_t i,
               const std::string &t) {
   if (t == "f32") {
@@ -294,7 +286,7 @@ TEST_P(GPUEmulation, MatchesReference) {
       for (int64_t i = 0; i < numel; ++i) {
         float want = roundTo(ref[i], c.outType);
         float got = toFloat(out, i, c.outType);
-        if (!sameBits(got, want) && bad++ < 5)
+        if (!qforge::test::sameBits(got, want) && bad++ < 5)
           ADD_FAILURE() << "element " << i << ": got " << got << ", reference "
                         << want;
       }

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "SameBits.h"
 #include "qforge/Numerics/Format.h"
 #include "qforge/Numerics/MiniFloat.h"
 #include "qforge/Numerics/Quantizer.h"
@@ -164,15 +165,6 @@ void run(const KernelInfo &k, QuantizedTensor &q, void *x, void *out) {
   callKernel(k.fn, args);
 }
 
-bool sameBits(float a, float b) {
-  if (std::isnan(a) && std::isnan(b))
-    return true;
-  uint32_t x, y;
-  std::memcpy(&x, &a, 4);
-  std::memcpy(&y, &b, 4);
-  return x == y;
-}
-
 /// Test weights: normal values, or edge cases (a zero block, large and tiny
 /// magnitudes, a few outliers).
 std::vector<float> weights(const KernelInfo &k, bool edge, uint64_t seed) {
@@ -259,7 +251,7 @@ TEST_P(CPUKernel, MatchesReference) {
         run(k, q, nullptr, out);
         int64_t bad = 0;
         for (size_t i = 0; i < ref.size(); ++i)
-          if (!sameBits(out[i], ref[i]) && bad++ < 5)
+          if (!qforge::test::sameBits(out[i], ref[i]) && bad++ < 5)
             ADD_FAILURE() << "element " << i << ": got " << out[i]
                           << ", reference " << ref[i];
         EXPECT_EQ(bad, 0);
