@@ -181,6 +181,17 @@ bool compile(const std::string &src, const std::string &chip, std::string &ptx,
 
 } // namespace
 
+/// Writes `text` to `path` byte for byte; false, with a message, on error.
+static bool writeFile(const std::string &path, const std::string &text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  if (!f) {
+    llvm::errs() << "qforge-gpu-run: cannot write " << path << "\n";
+    return false;
+  }
+  return true;
+}
+
 int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "QForge GPU kernel runner\n");
 
@@ -242,14 +253,8 @@ int main(int argc, char **argv) {
     llvm::errs() << "qforge-gpu-run: " << err;
     return 2;
   }
-  if (!optPTXOut.empty()) {
-    std::ofstream f(optPTXOut);
-    f << ptx;
-    if (!f) {
-      llvm::errs() << "qforge-gpu-run: cannot write " << optPTXOut << "\n";
-      return 2;
-    }
-  }
+  if (!optPTXOut.empty() && !writeFile(optPTXOut, ptx))
+    return 2;
   if (!optBundleOut.empty()) {
     Bundle b;
     b.kernel = optKernel;
@@ -260,12 +265,8 @@ int main(int argc, char **argv) {
     b.chip = optChip;
     b.kernels = kernels;
     b.ptx = ptx;
-    std::ofstream f(optBundleOut, std::ios::binary);
-    f << printBundle(b);
-    if (!f) {
-      llvm::errs() << "qforge-gpu-run: cannot write " << optBundleOut << "\n";
+    if (!writeFile(optBundleOut, printBundle(b)))
       return 2;
-    }
   }
   if (optCompileOnly) {
     for (const KernelMeta &meta : kernels)
