@@ -117,19 +117,9 @@ static int benchDequant(int argc, char **argv) {
     }
     hugeBytes = std::max(hugeBytes, hugePageBytes());
     StreamResult before = measureStream(mb << 20, threads, 5);
-    double tk;
-    {
-      ThreadPair pair;
-      int copy = 0;
-      tk = medianTime(
-          [&] {
-            int c = copy++ % copies;
-            pair.run([&](int h) {
-              runKernel(*k, wp[c][h], nullptr, out[c] + h * k->rows * cols);
-            });
-          },
-          reps);
-    }
+    double tk = timeRotatingPair(copies, reps, [&](int c, int h) {
+      runKernel(*k, wp[c][h], nullptr, out[c] + h * k->rows * cols);
+    });
     // Scalar reference decoder on the same halves, same two threads.
     int copyRef = 0;
     double tr = medianTime(

@@ -30,7 +30,8 @@ static int benchGemv(int argc, char **argv) {
   if (args.has("help")) {
     std::printf(
         "qforge-bench gemv [--formats F1,F2,...] [--reps R] [--mb N] "
-        "[--copies C] [--pages small|huge] [--json [FILE]]\n  Generated fused "
+        "[--copies C] [--pages small|huge] [--dot f32,bf16x2] "
+        "[--json [FILE]]\n  Generated fused "
         "dequant-GEMV kernels "
         "(M = 1, "
         "two threads, one half of the rows each) vs the STREAM read-only "
@@ -39,11 +40,14 @@ static int benchGemv(int argc, char **argv) {
         "copies instead of enough to exceed 450 MB (C = 1 keeps the weights "
         "in the last-level cache: the kernels' compute ceiling). --pages: the "
         "page size of weights and STREAM arrays alike (default huge: 2 MiB "
-        "transparent huge pages; small: 4 KiB).\n");
+        "transparent huge pages; small: 4 KiB). --dot: the kernels' dot "
+        "products, f32 (qf-cpu-pipeline default) and/or bf16x2 "
+        "(dot-precision=bf16x2, for int4:g32, mxfp4 and q4_0, on CPUs with "
+        "AVX512_BF16; default: both where available).\n");
     return 0;
   }
-  for (auto &k : args.unknown(
-           {"formats", "reps", "mb", "copies", "pages", "help", "json"})) {
+  for (auto &k : args.unknown({"formats", "reps", "mb", "copies", "pages",
+                               "dot", "help", "json"})) {
     std::fprintf(stderr, "qforge-bench gemv: unknown option --%s\n", k.c_str());
     return 1;
   }
@@ -51,6 +55,23 @@ static int benchGemv(int argc, char **argv) {
     return 1;
   std::vector<std::string> formats = args.getList(
       "formats", {"int4:g32", "nf4:g64", "mxfp4", "q4_0", "int8:g128"});
+  bool explicitDot = args.has("dot");
+  std::vector<std::string> dots = args.getList("dot", {"f32", "bf16x2"});
+  for (const std::string &d : dots)
+    if (d != "f32" && d != "bf16x2") {
+      std::fprintf(stderr,
+                   "qforge-bench gemv: bad --dot '%s' (f32 or bf16x2)\n",
+                   d.c_str());
+      return 1;
+    }
+  if (!cpuHasAVX512BF16()) {
+    if (explicitDot && std::count(dots.begin(), dots.end(), "bf16x2")) {
+      std::fprintf(stderr, "qforge-bench gemv: --dot bf16x2 needs a CPU with "
+                           "AVX512_BF16\n");
+      return 1;
+    }
+    dots.erase(std::remove(dots.begin(), dots.end(), "bf16x2"), dots.end());
+  }
   int reps = static_cast<int>(std::max<int64_t>(10, args.getInt("reps", 20)));
   int64_t mb = args.getInt("mb", 512);
   const unsigned threads = 2;
@@ -63,8 +84,8 @@ static int benchGemv(int argc, char **argv) {
   int64_t hugeBytes = hugePageBytes();
   Table t("fused dequant-GEMV, M = 1 (2 threads, " + std::string(pagesName()) +
           " pages, median of " + std::to_string(reps) + ")");
-  t.columns(
-      {"format", "N x K", "read GB/s", "weight GB/s", "/ read", "copies"});
+  t.columns({"format", "dot", "N x K", "read GB/s", "weight GB/s", "/ read",
+             "copies"});
   Report report(args);
   report.figure("stream_copy_GBps", s.copy / 1e9);
   report.figure("stream_read_GBps", s.read / 1e9);
@@ -77,67 +98,65 @@ static int benchGemv(int argc, char **argv) {
       status = 1;
       continue;
     }
-    for (int64_t K : {int64_t(14336), int64_t(4096)}) {
-      const CPUKernel *k = findKernel(KernelKind::gemv, fmtText, K);
-      if (!k) {
-        std::fprintf(stderr, "qforge-bench gemv: no kernel for '%s' K=%lld\n",
-                     fmtText.c_str(), static_cast<long long>(K));
-        status = 1;
-        continue;
-      }
-      int64_t N = 2 * k->rows;
-      std::vector<int64_t> half = {k->rows, K};
-      num::QuantizeOptions qo;
-      qo.threads = threads;
-      std::vector<num::QuantizedTensor> halves(2);
-      for (int h = 0; h < 2; ++h) {
-        std::vector<float> w = num::normalSamples(k->rows * K, 7 + h);
-        if (!num::quantize(w.data(), half, f, qo, halves[h])) {
-          std::fprintf(stderr, "qforge-bench gemv: cannot quantize '%s'\n",
-                       fmtText.c_str());
-          return 1;
+    for (int64_t K : {int64_t(14336), int64_t(4096)})
+      for (const std::string &dot : dots) {
+        bool bf16x2 = dot == "bf16x2";
+        const CPUKernel *k = findKernel(KernelKind::gemv, fmtText, K, bf16x2);
+        if (!k && bf16x2 && !explicitDot)
+          continue; // bf16x2 kernels exist for some formats only
+        if (!k) {
+          std::fprintf(stderr,
+                       "qforge-bench gemv: no %s kernel for '%s' K=%lld\n",
+                       dot.c_str(), fmtText.c_str(), static_cast<long long>(K));
+          status = 1;
+          continue;
         }
+        int64_t N = 2 * k->rows;
+        std::vector<int64_t> half = {k->rows, K};
+        num::QuantizeOptions qo;
+        qo.threads = threads;
+        std::vector<num::QuantizedTensor> halves(2);
+        for (int h = 0; h < 2; ++h) {
+          std::vector<float> w = num::normalSamples(k->rows * K, 7 + h);
+          if (!num::quantize(w.data(), half, f, qo, halves[h])) {
+            std::fprintf(stderr, "qforge-bench gemv: cannot quantize '%s'\n",
+                         fmtText.c_str());
+            return 1;
+          }
+        }
+        uint64_t bytes = halves[0].totalBytes() + halves[1].totalBytes();
+        int copies = static_cast<int>(
+            std::max<int64_t>(2, (minWorkingSet + bytes - 1) / bytes));
+        if (int64_t c = args.getInt("copies", 0); c > 0)
+          copies = static_cast<int>(c);
+        std::vector<std::vector<PackedWeight>> wq(copies);
+        for (auto &c : wq)
+          for (const num::QuantizedTensor &h : halves)
+            c.emplace_back(h);
+        std::vector<float> x = num::normalSamples(K, 3);
+        std::vector<float> y(N, 0.0f);
+        hugeBytes = std::max(hugeBytes, hugePageBytes());
+        StreamResult before = measureStream(mb << 20, threads, 5);
+        double tk =
+            timeRotatingPair(copies, std::max(reps, copies), [&](int c, int h) {
+              runKernel(*k, wq[c][h], x.data(), y.data() + h * k->rows);
+            });
+        // The bandwidth of shared machines drifts: the read reference of each
+        // row is the mean of the STREAM read measured right before and right
+        // after that row's kernel.
+        StreamResult after = measureStream(mb << 20, threads, 5);
+        double read = 0.5 * (before.read + after.read);
+        double g = bytes / tk;
+        std::string shape = std::to_string(N) + "x" + std::to_string(K);
+        t.row({fmtText, dot, shape, Table::Cell(read / 1e9, 4),
+               Table::Cell(g / 1e9, 4), Table::Cell(g / read, 3),
+               Table::Cell(int64_t(copies))});
+        // f32 rows keep the keys of earlier versions; bf16x2 rows add it.
+        std::string key = fmtText + (bf16x2 ? "/bf16x2." : ".") + shape;
+        report.figure(key + ".read_GBps", read / 1e9);
+        report.figure(key + ".weight_GBps", g / 1e9);
+        report.figure(key + ".over_read", g / read);
       }
-      uint64_t bytes = halves[0].totalBytes() + halves[1].totalBytes();
-      int copies = static_cast<int>(
-          std::max<int64_t>(2, (minWorkingSet + bytes - 1) / bytes));
-      if (int64_t c = args.getInt("copies", 0); c > 0)
-        copies = static_cast<int>(c);
-      std::vector<std::vector<PackedWeight>> wq(copies);
-      for (auto &c : wq)
-        for (const num::QuantizedTensor &h : halves)
-          c.emplace_back(h);
-      std::vector<float> x = num::normalSamples(K, 3);
-      std::vector<float> y(N, 0.0f);
-      hugeBytes = std::max(hugeBytes, hugePageBytes());
-      StreamResult before = measureStream(mb << 20, threads, 5);
-      double tk;
-      {
-        ThreadPair pair;
-        int copy = 0;
-        tk = medianTime(
-            [&] {
-              int c = copy++ % copies;
-              pair.run([&](int h) {
-                runKernel(*k, wq[c][h], x.data(), y.data() + h * k->rows);
-              });
-            },
-            std::max(reps, copies));
-      }
-      // The bandwidth of shared machines drifts: the read reference of each
-      // row is the mean of the STREAM read measured right before and right
-      // after that row's kernel.
-      StreamResult after = measureStream(mb << 20, threads, 5);
-      double read = 0.5 * (before.read + after.read);
-      double g = bytes / tk;
-      std::string shape = std::to_string(N) + "x" + std::to_string(K);
-      t.row({fmtText, shape, Table::Cell(read / 1e9, 4),
-             Table::Cell(g / 1e9, 4), Table::Cell(g / read, 3),
-             Table::Cell(int64_t(copies))});
-      report.figure(fmtText + "." + shape + ".read_GBps", read / 1e9);
-      report.figure(fmtText + "." + shape + ".weight_GBps", g / 1e9);
-      report.figure(fmtText + "." + shape + ".over_read", g / read);
-    }
   }
   t.print();
   printPages("gemv", hugeBytes);

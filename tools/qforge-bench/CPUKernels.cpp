@@ -24,7 +24,7 @@ using namespace qforge::bench;
 const std::vector<CPUKernel> &qforge::bench::benchKernels() {
   static const std::vector<CPUKernel> k = {
 #define QFORGE_CPU_KERNEL(NAME, FMT, KIND, R, C, M, T)                         \
-  {#NAME, FMT, KernelKind::KIND, R, C, M, &_mlir_ciface_##NAME},
+  {#NAME, FMT, KernelKind::KIND, R, C, M, T, &_mlir_ciface_##NAME},
 #include "BenchKernels.inc"
 #undef QFORGE_CPU_KERNEL
   };
@@ -33,11 +33,20 @@ const std::vector<CPUKernel> &qforge::bench::benchKernels() {
 
 const CPUKernel *qforge::bench::findKernel(KernelKind kind,
                                            const std::string &format,
-                                           int64_t cols) {
+                                           int64_t cols, bool bf16x2) {
   for (const CPUKernel &k : benchKernels())
-    if (k.kind == kind && format == k.format && k.cols == cols)
+    if (k.kind == kind && format == k.format && k.cols == cols &&
+        bf16x2 == (std::strcmp(k.target, "avx512bf16") == 0))
       return &k;
   return nullptr;
+}
+
+bool qforge::bench::cpuHasAVX512BF16() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  return __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
 }
 
 namespace {
@@ -154,4 +163,17 @@ void ThreadPair::run(const std::function<void(int)> &fn) {
   fn(0);
   while (done.load(std::memory_order_acquire) != g)
     std::this_thread::yield();
+}
+
+double
+qforge::bench::timeRotatingPair(int copies, int reps,
+                                const std::function<void(int, int)> &fn) {
+  ThreadPair pair;
+  int copy = 0;
+  return medianTime(
+      [&] {
+        int c = copy++ % copies;
+        pair.run([&](int h) { fn(c, h); });
+      },
+      reps);
 }

@@ -35,14 +35,19 @@ struct CPUKernel {
   const char *format;
   KernelKind kind;
   int64_t rows, cols, m; ///< the tensor one call handles (half the rows)
+  const char *target;    ///< "avx512bf16" for dot-precision=bf16x2 kernels
   void (*fn)();
 };
 
 /// All kernels linked into qforge-bench (BenchKernels.inc).
 const std::vector<CPUKernel> &benchKernels();
-/// The kernel of `kind` for `format` with `cols` columns, or null.
+/// The kernel of `kind` for `format` with `cols` columns (compiled with
+/// dot-precision=bf16x2 if `bf16x2`), or null.
 const CPUKernel *findKernel(KernelKind kind, const std::string &format,
-                            int64_t cols);
+                            int64_t cols, bool bf16x2 = false);
+
+/// Whether this CPU runs the bf16x2 kernels (AVX512_BF16).
+bool cpuHasAVX512BF16();
 
 /// Runs `k` on the quantized tensor `q` (shape [k.rows, k.cols]); for GEMV
 /// `x` is [k.m, k.cols] and `out` [k.m, k.rows], for dequantization `out`
@@ -80,6 +85,11 @@ private:
   std::atomic<bool> stop{false};
   const std::function<void(int)> *work = nullptr;
 };
+
+/// Median seconds of `reps` calls, each running fn(copy, 0) and
+/// fn(copy, 1) on a ThreadPair, `copy` rotating over [0, copies).
+double timeRotatingPair(int copies, int reps,
+                        const std::function<void(int, int)> &fn);
 
 } // namespace qforge::bench
 

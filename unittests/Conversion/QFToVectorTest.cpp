@@ -184,6 +184,25 @@ std::vector<float> weights(const KernelInfo &k, bool edge, uint64_t seed) {
   return w;
 }
 
+/// out [m, rows] against the f64 dot products of x [m, cols] and the
+/// dequantized weight ref [rows, cols]: |out - dot| <= tol * sum |x w|.
+void checkGemv(const KernelInfo &k, const std::vector<float> &x,
+               const std::vector<float> &ref, const std::vector<float> &out,
+               double tol) {
+  for (int64_t m = 0; m < k.m; ++m)
+    for (int64_t n = 0; n < k.rows; ++n) {
+      double dot = 0, mag = 0;
+      for (int64_t c = 0; c < k.cols; ++c) {
+        double p = double(x[m * k.cols + c]) * double(ref[n * k.cols + c]);
+        dot += p;
+        mag += std::fabs(p);
+      }
+      EXPECT_LE(std::fabs(out[m * k.rows + n] - dot), tol * mag + 1e-30)
+          << "m=" << m << " n=" << n << " got " << out[m * k.rows + n]
+          << " ref " << dot;
+    }
+}
+
 class CPUKernel : public ::testing::TestWithParam<KernelInfo> {};
 
 TEST_P(CPUKernel, MatchesReference) {
@@ -191,7 +210,14 @@ TEST_P(CPUKernel, MatchesReference) {
 #if defined(__x86_64__)
   if (std::string(k.target) == "avx2" && !__builtin_cpu_supports("avx2"))
     GTEST_SKIP() << "kernel compiled for AVX2, CPU without AVX2";
+  if (std::string(k.target) == "avx512bf16" &&
+      !__builtin_cpu_supports("avx512bf16"))
+    GTEST_SKIP() << "kernel compiled for AVX512_BF16, CPU without it";
 #endif
+  // dot-precision=bf16x2: activations carried to 16 significant bits
+  // (hi + lo halves), at most 2^-16 relative error per product, plus the
+  // f32 accumulation.
+  bool bf16x2 = std::string(k.target) == "avx512bf16";
   FormatSpec f;
   ASSERT_TRUE(FormatSpec::parse(k.format, f)) << k.format;
   std::vector<int64_t> shape = {k.rows, k.cols};
@@ -265,7 +291,9 @@ TEST_P(CPUKernel, MatchesReference) {
     // 16-bit activations and outputs: the reference uses the rounded
     // activations; the tolerance covers the final rounding (f32
     // accumulation inside).
-    double tol = narrow == 0 ? 1e-5 : narrow == 1 ? 1e-3 : 8e-3;
+    double tol = narrow == 0   ? (bf16x2 ? std::ldexp(1.0, -16) + 1e-6 : 1e-5)
+                 : narrow == 1 ? 1e-3
+                               : 8e-3;
     if (narrow) {
       std::vector<uint16_t> xn(x.size()), on(out.size(), 0);
       for (size_t i = 0; i < x.size(); ++i) {
@@ -278,18 +306,22 @@ TEST_P(CPUKernel, MatchesReference) {
     } else {
       run(k, q, x.data(), out.data());
     }
-    for (int64_t m = 0; m < k.m; ++m)
-      for (int64_t n = 0; n < k.rows; ++n) {
-        double dot = 0, mag = 0;
-        for (int64_t c = 0; c < k.cols; ++c) {
-          double p = double(x[m * k.cols + c]) * double(ref[n * k.cols + c]);
-          dot += p;
-          mag += std::fabs(p);
-        }
-        EXPECT_LE(std::fabs(out[m * k.rows + n] - dot), tol * mag + 1e-30)
-            << "m=" << m << " n=" << n << " got " << out[m * k.rows + n]
-            << " ref " << dot;
+    checkGemv(k, x, ref, out, tol);
+    if (bf16x2 && !narrow && variant == 0) {
+      // Activations of 2^-120 (their low bf16 halves would be subnormal,
+      // which vdpbf16ps flushes) and of 2^100: the rows are rescaled by an
+      // exact power of two. Compared in units of the scale.
+      for (int e : {-120, 100}) {
+        SCOPED_TRACE("activations scaled by 2^" + std::to_string(e));
+        std::vector<float> xs(x);
+        for (float &v : xs)
+          v = std::ldexp(v, e);
+        run(k, q, xs.data(), out.data());
+        for (float &v : out)
+          v = std::ldexp(v, -e);
+        checkGemv(k, x, ref, out, tol);
       }
+    }
   }
 }
 

@@ -164,6 +164,18 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
     tail) carries `qf.nontemporal_stores`, for `qf-nontemporal-stores`
     after bufferization; 0 disables it. The fused GEMV prefetches the
     weight sections 32768 elements ahead of each row it reads.
+
+    `dot-precision=bf16x2` (target `avx512`, for CPUs with AVX512_BF16):
+    the fused GEMV of formats whose decoded values are exact in bf16
+    (int1/2/4, e2m1 / mxfp4 / nvfp4, q4_0, iq4_nl and other word-lane
+    formats without zero points) decodes 32 weights per plane vector as
+    bf16 (a shift of i16 lanes and a `vpermw` lookup) and multiplies them
+    with `vdpbf16ps` by the activations, each split once per call into a
+    high and a low bf16 half (x = hi + lo to 16 significant bits: at most
+    2^-16 relative error per element, against 2^-24 for f32). Rows of
+    activations whose largest magnitude is below 2^-64 or above 2^64 are
+    scaled by an exact power of two first. Other formats keep the f32
+    path; `f32` (default) keeps it for all.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
@@ -180,6 +192,10 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
            "int64_t(32) << 20",
            "qf.dequantize results of at least this many bytes are marked "
            "for non-temporal stores (0: never); see qf-nontemporal-stores">,
+    Option<"dotPrecision", "dot-precision", "std::string", "\"f32\"",
+           "Fused GEMV dot products: f32 (f32 products, the default) or "
+           "bf16x2 (bf16 weights times activations split into two bf16 "
+           "halves; target avx512 on a CPU with AVX512_BF16)">,
   ];
 }
 

@@ -53,6 +53,7 @@
 #include <cmath>
 #include <complex>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -83,6 +84,11 @@ std::string qforge::resolveCPUTarget(StringRef target) {
   if (features.lookup("neon"))
     return "neon";
   return "generic";
+}
+
+bool qforge::hostHasAVX512BF16() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features.lookup("avx512f") && features.lookup("avx512bf16");
 }
 
 namespace {
@@ -343,13 +349,32 @@ public:
     /// blocks, lane j the 4-byte word j % 4 of the codes of block j / 4;
     /// each block is one group (its f16 scale).
     bool ggufWords = false;
+    /// bf16 pairs (x86 with AVX512_BF16, `dot-precision=bf16x2`): the
+    /// word-lane chunk is read as 2 * lanes i16 lanes, each holding
+    /// 16 / bits codes; plane s (of `planes` = 16 / bits) is one vector of
+    /// 2 * lanes bf16 weights, and a bf16 dot product (vdpbf16ps) sums the
+    /// pair of i16 lanes 2j, 2j + 1 into i32 lane j, whose group (and
+    /// scale) is that of the word-lane geometry.
+    bool bf16Pairs = false;
 
-    /// The element of the chunk that lane j of plane s holds.
+    /// The element of the chunk that lane j of plane s holds (for bf16
+    /// pairs, i16 lane j).
     int64_t element(int64_t s, int64_t j) const {
+      int64_t wordPlanes = planes;
+      if (bf16Pairs) {
+        // Plane s of i16 lane j is plane planes * (j % 2) + s of i32 lane
+        // j / 2 (the high half of a little-endian word holds its upper
+        // planes).
+        s += planes * (j % 2);
+        j /= 2;
+        wordPlanes = 2 * planes;
+      }
       if (ggufWords) // byte 4 (j % 4) + s / 2 of the block; odd s: high nibble
         return 32 * (j / 4) + 16 * (s % 2) + 4 * (j % 4) + s / 2;
-      return interleaved ? planes * j + s : s * lanes + j;
+      return interleaved ? wordPlanes * j + s : s * lanes + j;
     }
+    /// Lanes of one plane vector.
+    int64_t planeLanes() const { return bf16Pairs ? 2 * lanes : lanes; }
   };
 
   /// The plane geometry for rows of `cols` elements, or nullopt when the
@@ -443,6 +468,77 @@ public:
     return std::nullopt;
   }
 
+  /// The bf16-pair form of the word-lane geometry `p` (AVX-512, 16 i32
+  /// lanes), or nullopt when the format's decoded values (before the scale)
+  /// are not all exact in bf16 (nf4 and other rounded tables, learned
+  /// codebooks) or `p` is not a 16-lane word-lane geometry.
+  std::optional<Planes> bf16PairGeometry(const Planes &p) const {
+    if (target != "avx512" || !p.wordLanes || p.lanes != 16 || p.planes < 2 ||
+        f.kind == num::ElementKind::Learned || f.zeroPoint)
+      return std::nullopt;
+    if (!bf16DecodeTable())
+      return std::nullopt;
+    Planes q = p;
+    q.planes = p.planes / 2;
+    q.bf16Pairs = true;
+    return q;
+  }
+
+  /// The decoded values of the codes (decodeTable, repeated with the code
+  /// period over 32 entries, as vpermw reads the low 5 index bits) as bf16
+  /// bit patterns, or nullopt when one is not exactly representable.
+  std::optional<SmallVector<int16_t>> bf16DecodeTable() const {
+    SmallVector<float> t = conv::decodeTable(f);
+    unsigned bits = f.layout == Layout::Plain ? f.bits : 4;
+    size_t period = size_t(1) << bits;
+    if (t.empty() || t.size() > period || 32 % period != 0)
+      return std::nullopt;
+    SmallVector<int16_t> out;
+    for (size_t i = 0; i < 32; ++i) {
+      float v = i % period < t.size() ? t[i % period] : 0.0f;
+      uint32_t u;
+      std::memcpy(&u, &v, 4);
+      if (std::isnan(v) || (u & 0xffffu) != 0)
+        return std::nullopt;
+      out.push_back(static_cast<int16_t>(u >> 16));
+    }
+    return out;
+  }
+
+  /// The bf16 weights of the bf16-pair chunk starting at flat element `e`,
+  /// one vector<32xbf16> per plane (unscaled, as decodePlanes): one shift
+  /// of the i16 lanes and one vpermw lookup per plane.
+  SmallVector<Value> decodeBF16Planes(Value e, const Planes &p) {
+    Value bytes = chunkBytes(e, p);
+    int64_t n = p.planeLanes();
+    auto i16v = VectorType::get({n}, b.getI16Type());
+    auto bf16v = VectorType::get({n}, b.getBF16Type());
+    Value words = vector::BitCastOp::create(b, loc, i16v, bytes);
+    std::optional<SmallVector<int16_t>> t = bf16DecodeTable();
+    Value table = arith::ConstantOp::create(
+        b, loc, i16v, DenseElementsAttr::get(i16v, ArrayRef<int16_t>(*t)));
+    unsigned bits = f.layout == Layout::Plain ? f.bits : 4;
+    SmallVector<Value> out;
+    for (int64_t s = 0; s < p.planes; ++s) {
+      Value idx = words;
+      if (s)
+        idx = arith::ShRUIOp::create(
+            b, loc, words,
+            arith::ConstantOp::create(
+                b, loc, i16v,
+                DenseElementsAttr::get(
+                    i16v,
+                    b.getI16IntegerAttr(static_cast<int16_t>(s * bits)))));
+      Value v =
+          LLVM::CallIntrinsicOp::create(
+              b, loc, i16v, b.getStringAttr("llvm.x86.avx512.permvar.hi.512"),
+              ValueRange{table, idx})
+              .getResult(0);
+      out.push_back(vector::BitCastOp::create(b, loc, bf16v, v));
+    }
+    return out;
+  }
+
   /// Picks bytes of the lanes / 4 consecutive q4_0 / iq4_nl blocks of a
   /// ggufWords chunk starting at flat element `e` (72 bytes on AVX-512):
   /// result k is byte pick[k] of the chunk. The chunk is read as two
@@ -504,14 +600,10 @@ public:
     return vector::ShuffleOp::create(b, loc, scales, scales, mask);
   }
 
-  /// The unscaled f32 values of the chunk starting at flat element `e`
-  /// (which starts a chunk of its row), one vector per plane. Zero points
-  /// are applied; scales are not (see chunkScale).
-  SmallVector<Value> decodePlanes(Value e, const Planes &p) {
-    auto f32 = b.getF32Type();
-    if (f.layout == Layout::Q4_K)
-      return decodeQ4KBlock(e);
-    Value bytes, gid;
+  /// The packed bytes (vector<p.bytes x i8>) of the plane chunk starting
+  /// at flat element `e`.
+  Value chunkBytes(Value e, const Planes &p) {
+    Value bytes;
     if (p.ggufWords) {
       // The 16 code bytes of each of the chunk's blocks, side by side.
       int64_t bb = num::ggufBlockBytes(f.layout);
@@ -531,8 +623,20 @@ public:
           b, loc, arith::MulIOp::create(b, loc, e, cIdx(b, loc, f.bits)),
           cIdx(b, loc, 8));
       bytes = readVector(code(), byteOff, p.bytes);
-      gid = groupOf(e);
     }
+    return bytes;
+  }
+
+  /// The unscaled f32 values of the chunk starting at flat element `e`
+  /// (which starts a chunk of its row), one vector per plane. Zero points
+  /// are applied; scales are not (see chunkScale).
+  SmallVector<Value> decodePlanes(Value e, const Planes &p) {
+    auto f32 = b.getF32Type();
+    if (f.layout == Layout::Q4_K)
+      return decodeQ4KBlock(e);
+    Value bytes = chunkBytes(e, p), gid;
+    if (f.layout == Layout::Plain && !p.ggufWords)
+      gid = groupOf(e);
     SmallVector<Value> out;
     if (p.planes == 1) {
       out.push_back(decodeValues(bytes, f32, gid));
@@ -1707,6 +1811,131 @@ Value permuteActivations(OpBuilder &b, Location loc, Value x,
   return ml.getResult(0);
 }
 
+/// Activations of the bf16-pair GEMV (`dot-precision=bf16x2`).
+struct BF16Activations {
+  /// [M, 2 * vecEnd] bf16: chunk c (p.codes elements) at 2 * c; plane s of
+  /// it at 2 * c + 2 * L * s as L high halves, then L low halves, in the
+  /// lane order of the weight planes (L = p.planeLanes()).
+  Value pairs;
+  /// [M] f32: the factor each row's dot products are multiplied by to undo
+  /// the range scaling of its activations (1, 2^64 or 2^-64).
+  Value unscale;
+};
+
+/// Splits the f32 activations x [M, K] into bf16 pairs hi + lo (hi = x
+/// rounded to bf16, lo = x - hi rounded to bf16: 16 significant bits, a
+/// relative error of at most 2^-16 per element) in the lane order of the
+/// bf16 weight planes. A row whose largest magnitude is below 2^-64 is
+/// first multiplied by 2^64 (above 2^64: by 2^-64), exactly, so that the
+/// low halves stay clear of the bf16 dot product's flushing of subnormals
+/// and the high halves of overflow; `unscale` undoes it.
+BF16Activations splitActivationsBF16(OpBuilder &b, Location loc, Value x,
+                                     const WeightDecoder::Planes &p,
+                                     int64_t vecEnd) {
+  auto xTy = cast<RankedTensorType>(x.getType());
+  int64_t M = xTy.getShape()[0], C = p.codes, L = p.planeLanes();
+  Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+  auto vt = VectorType::get({C}, f32);
+  auto bvt = VectorType::get({C}, bf16);
+  auto i32v = VectorType::get({C}, b.getI32Type());
+  SmallVector<int64_t> order(C);
+  for (int64_t s = 0; s < p.planes; ++s)
+    for (int64_t j = 0; j < L; ++j)
+      order[s * L + j] = p.element(s, j);
+  // Plane s of the result: hi lanes [s L, s L + L), then lo lanes.
+  SmallVector<int64_t> merge;
+  for (int64_t s = 0; s < p.planes; ++s) {
+    for (int64_t j = 0; j < L; ++j)
+      merge.push_back(s * L + j);
+    for (int64_t j = 0; j < L; ++j)
+      merge.push_back(C + s * L + j);
+  }
+  auto pairTy = RankedTensorType::get({M, 2 * vecEnd}, bf16);
+  auto scaleTy = RankedTensorType::get({M}, f32);
+  Value pairs = allocTemporary(b, loc, pairTy);
+  Value unscale = allocTemporary(b, loc, scaleTy);
+  auto fc = [&](float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)).getResult();
+  };
+  Value pad = fc(0.0f);
+  auto ml = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, M),
+                               cIdx(b, loc, 1), ValueRange{pairs, unscale});
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(ml.getBody());
+  Value m = ml.getInductionVar();
+  // The row's largest magnitude (NaN lanes are ignored by maxnumf).
+  Value absMask = arith::ConstantOp::create(
+      b, loc, i32v,
+      DenseElementsAttr::get(i32v, b.getI32IntegerAttr(0x7fffffff)));
+  auto accTy = VectorType::get({C}, f32);
+  Value zero = arith::ConstantOp::create(
+      b, loc, accTy, DenseElementsAttr::get(accTy, b.getF32FloatAttr(0)));
+  auto mx = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, vecEnd),
+                               cIdx(b, loc, C), ValueRange{zero});
+  {
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(mx.getBody());
+    Value v = vector::TransferReadOp::create(
+        b, loc, vt, x, ValueRange{m, mx.getInductionVar()}, pad,
+        ArrayRef<bool>{true});
+    Value a = vector::BitCastOp::create(
+        b, loc, vt,
+        arith::AndIOp::create(
+            b, loc, vector::BitCastOp::create(b, loc, i32v, v), absMask));
+    scf::YieldOp::create(
+        b, loc,
+        ValueRange{arith::MaxNumFOp::create(b, loc, mx.getRegionIterArg(0), a)
+                       .getResult()});
+  }
+  Value big = vector::ReductionOp::create(
+      b, loc, vector::CombiningKind::MAXNUMF, mx.getResult(0));
+  float up = std::ldexp(1.0f, 64), down = std::ldexp(1.0f, -64);
+  Value tiny = arith::AndIOp::create(
+      b, loc,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, big, fc(down)),
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, big, fc(0.0f)));
+  Value huge = arith::AndIOp::create(
+      b, loc,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, big, fc(up)),
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, big,
+                            fc(std::numeric_limits<float>::infinity())));
+  Value factor = arith::SelectOp::create(
+      b, loc, tiny, fc(up),
+      arith::SelectOp::create(b, loc, huge, fc(down), fc(1.0f)));
+  Value inverse = arith::SelectOp::create(
+      b, loc, tiny, fc(down),
+      arith::SelectOp::create(b, loc, huge, fc(up), fc(1.0f)));
+  Value newUnscale = tensor::InsertOp::create(
+      b, loc, inverse, ml.getRegionIterArg(1), ValueRange{m});
+  Value fv = vector::BroadcastOp::create(b, loc, vt, factor);
+  auto cl =
+      scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, vecEnd),
+                         cIdx(b, loc, C), ValueRange{ml.getRegionIterArg(0)});
+  {
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(cl.getBody());
+    Value c = cl.getInductionVar();
+    Value v = vector::TransferReadOp::create(b, loc, vt, x, ValueRange{m, c},
+                                             pad, ArrayRef<bool>{true});
+    v = arith::MulFOp::create(
+        b, loc, vector::ShuffleOp::create(b, loc, v, v, order), fv);
+    Value hi = arith::TruncFOp::create(b, loc, bvt, v);
+    Value lo = arith::TruncFOp::create(
+        b, loc, bvt,
+        arith::SubFOp::create(b, loc, v,
+                              arith::ExtFOp::create(b, loc, vt, hi)));
+    Value both = vector::ShuffleOp::create(b, loc, hi, lo, merge);
+    Value at = arith::MulIOp::create(b, loc, c, cIdx(b, loc, 2));
+    Value t =
+        vector::TransferWriteOp::create(b, loc, both, cl.getRegionIterArg(0),
+                                        ValueRange{m, at}, ArrayRef<bool>{true})
+            .getResult();
+    scf::YieldOp::create(b, loc, t);
+  }
+  scf::YieldOp::create(b, loc, ValueRange{cl.getResult(0), newUnscale});
+  return {ml.getResult(0), ml.getResult(1)};
+}
+
 /// out[m, n] += (v - w[n, k]) * x[m, k] for every sparse outlier (flat
 /// index n * K + k, exact value v) of a [N, K] weight whose dense decode
 /// w the fused loop has used.
@@ -1815,8 +2044,18 @@ private:
   SmallVector<std::pair<Value, int64_t>> buffers;
 };
 
+/// acc + the bf16 dot products of the pairs of lanes of `a` and `b`
+/// (vector<32xbf16> each, acc vector<16xf32>): vdpbf16ps.
+Value dotBF16(OpBuilder &b, Location loc, Value acc, Value x, Value y) {
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, acc.getType(),
+             b.getStringAttr("llvm.x86.avx512bf16.dpbf16ps.512"),
+             ValueRange{acc, x, y})
+      .getResult(0);
+}
+
 LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
-                               const std::string &target) {
+                               const std::string &target, bool bf16Dot) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto qt = cast<qf::QuantizedTensorType>(op.getWeight().getType());
@@ -1830,20 +2069,32 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   Value out = to2D(b, loc, dest);
   WeightDecoder dec(b, loc, f, qt.getShape(), sec, target);
   std::optional<WeightDecoder::Planes> pg = dec.planeGeometry();
-  // C elements per step, decoded as P vectors of L lanes.
+  // dot-precision=bf16x2: bf16 weight planes and activation pairs where the
+  // format's values are exact in bf16 (else the f32 planes).
+  if (bf16Dot && pg)
+    if (std::optional<WeightDecoder::Planes> bp = dec.bf16PairGeometry(*pg))
+      pg = bp;
+  bool pairs = pg && pg->bf16Pairs;
+  // C elements per step, decoded as P vectors of L lanes (bf16 pairs: P
+  // vectors of 2 L bf16 lanes, summed pairwise into L f32 lanes).
   int64_t C = pg ? pg->codes : dec.vectorWidth();
   int64_t L = pg ? pg->lanes : C, P = pg ? pg->planes : 1;
   int64_t vecEnd = C ? K / C * C : 0;
   auto accTy = VectorType::get({L ? L : 1}, f32);
   Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  Value xs = x;
-  if (pg && pg->interleaved && vecEnd) {
+  Value xs = x, unscale;
+  if (pairs && vecEnd) {
+    BF16Activations ba = splitActivationsBF16(b, loc, x, *pg, vecEnd);
+    xs = ba.pairs;
+    unscale = ba.unscale;
+    io.temporaries.append({xs, unscale});
+  } else if (pg && pg->interleaved && vecEnd) {
     xs = permuteActivations(b, loc, x, *pg, vecEnd);
     io.temporaries.push_back(xs);
   }
 
-  // R weight rows per iteration share every activation load (R = 4 for
-  // M <= 2). Each iteration decodes U chunks per row, enough for at least
+  // R weight rows per iteration share every activation load (R = 4 or 8
+  // for M <= 2). Each iteration decodes U chunks per row, enough for at least
   // one cache line of weight bytes per row, so that the row's prefetches
   // (issued once per iteration) are not repeated for every few bytes: a
   // q4_0 chunk is one 18-byte block, and prefetching every block cost about
@@ -1851,6 +2102,12 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   // two sets of accumulators (A = 2), so that the multiply-add chains are
   // independent; with four rows, the rows' chains are.
   int64_t R = (M <= 2 && N % 4 == 0) ? 4 : 1;
+  // Eight rows for the bf16 pairs and the q4_0 / iq4_nl word lanes: half
+  // the activation loads per weight; from DRAM +10-30% for these kernels
+  // in interleaved A/B runs, against no gain for the f32 int4 planes
+  // (docs/benchmarks.md).
+  if (M <= 2 && N % 8 == 0 && pg && (pg->bf16Pairs || pg->ggufWords))
+    R = 8;
   SectionPrefetcher prefetch(b, loc, sec, N * K);
   int64_t U = 1;
   if (C) {
@@ -1895,10 +2152,30 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
         for (int64_t u = 0; u < U; ++u) {
           Value c = arith::AddIOp::create(b, loc, kl.getInductionVar(),
                                           cIdx(b, loc, u * C));
-          // xv[m * P + s]: the activations plane s of chunk c multiplies.
+          // xv[m * P + s]: the activations plane s of chunk c multiplies
+          // (bf16 pairs: xv[2 (m * P + s) + h], h = 0 the high halves).
           SmallVector<Value> xv;
+          Value c2 = pairs ? arith::MulIOp::create(b, loc, c, cIdx(b, loc, 2))
+                                 .getResult()
+                           : Value();
+          auto pairTy = VectorType::get({2 * L}, b.getBF16Type());
+          Value padB = pairs ? arith::ConstantOp::create(
+                                   b, loc, b.getBF16Type(),
+                                   b.getFloatAttr(b.getBF16Type(), 0.0))
+                                   .getResult()
+                             : Value();
           for (int64_t m = 0; m < M; ++m)
             for (int64_t s = 0; s < P; ++s) {
+              if (pairs) {
+                for (int64_t h = 0; h < 2; ++h) {
+                  Value cs = arith::AddIOp::create(
+                      b, loc, c2, cIdx(b, loc, 4 * L * s + 2 * L * h));
+                  xv.push_back(vector::TransferReadOp::create(
+                      b, loc, pairTy, xs, ValueRange{cIdx(b, loc, m), cs}, padB,
+                      ArrayRef<bool>{true}));
+                }
+                continue;
+              }
               Value cs = arith::AddIOp::create(b, loc, c, cIdx(b, loc, s * L));
               xv.push_back(vector::TransferReadOp::create(
                   b, loc, accTy, xs, ValueRange{cIdx(b, loc, m), cs}, pad,
@@ -1910,7 +2187,10 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
               prefetch.emit(b, loc, e);
             SmallVector<Value> planes;
             Value scale;
-            if (pg) {
+            if (pairs) {
+              planes = dec.decodeBF16Planes(e, *pg);
+              scale = dec.chunkScaleVector(e, *pg);
+            } else if (pg) {
               planes = dec.decodePlanes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
             } else {
@@ -1919,7 +2199,20 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
             for (int64_t m = 0; m < M; ++m) {
               int64_t i = ((u % A) * R + r) * M + m;
               Value acc = next[i];
-              if (!scale && P == 1) {
+              if (pairs) {
+                // High and low activation halves in two chains of P bf16
+                // dot products each.
+                Value part[2] = {zv, zv};
+                for (int64_t s = 0; s < P; ++s)
+                  for (int64_t h = 0; h < 2; ++h)
+                    part[h] = dotBF16(b, loc, part[h], planes[s],
+                                      xv[2 * (m * P + s) + h]);
+                Value sum = arith::AddFOp::create(b, loc, part[0], part[1], fm);
+                acc = scale ? vector::FMAOp::create(b, loc, sum, scale, acc)
+                                  .getResult()
+                            : arith::AddFOp::create(b, loc, acc, sum, fm)
+                                  .getResult();
+              } else if (!scale && P == 1) {
                 acc = vector::FMAOp::create(b, loc, planes[0], xv[m * P], acc);
               } else {
                 // With 4 or more planes, even and odd planes go into two
@@ -1962,6 +2255,11 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
           sums[r * M + m] =
               vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
                                           acc, arith::FastMathFlags::reassoc);
+          if (unscale)
+            sums[r * M + m] = arith::MulFOp::create(
+                b, loc, sums[r * M + m],
+                tensor::ExtractOp::create(b, loc, unscale,
+                                          ValueRange{cIdx(b, loc, m)}));
         }
     }
     if (vecEnd < K)
@@ -2316,6 +2614,25 @@ struct QFLowerToVectorPass
       return signalPassFailure();
     }
     std::string tgt = resolveCPUTarget(target);
+    if (dotPrecision != "f32" && dotPrecision != "bf16x2") {
+      module.emitError("qf-lower-to-vector: unknown dot-precision '")
+          << dotPrecision << "' (expected f32 or bf16x2)";
+      return signalPassFailure();
+    }
+    bf16Dot = dotPrecision == "bf16x2";
+    if (bf16Dot && tgt != "avx512") {
+      module.emitError("qf-lower-to-vector: dot-precision=bf16x2 needs the "
+                       "avx512 target (x86 with AVX512_BF16), got '")
+          << target << "'"
+          << (target == "host" ? " (resolved to '" + tgt + "')" : "");
+      return signalPassFailure();
+    }
+    if (bf16Dot && target == "host" && !hostHasAVX512BF16()) {
+      module.emitError("qf-lower-to-vector: dot-precision=bf16x2: this CPU "
+                       "has no AVX512_BF16 (target=avx512 compiles for one "
+                       "that has)");
+      return signalPassFailure();
+    }
     bool failed = false;
     module.walk([&](func::FuncOp fn) {
       if (failed || fn.isExternal())
@@ -2326,6 +2643,9 @@ struct QFLowerToVectorPass
     if (failed)
       return signalPassFailure();
   }
+
+  /// dot-precision=bf16x2.
+  bool bf16Dot = false;
 
   LogicalResult lowerFunction(func::FuncOp fn, const std::string &tgt) {
     DenseMap<Value, SectionValues> sections;
@@ -2435,10 +2755,11 @@ struct QFLowerToVectorPass
       // Kashin weights are dequantized whole (every vector needs its
       // inverse transform) and multiplied by the tiled kernel for any M.
       bool kashin = qt.getFormat().getFormat().kind == num::ElementKind::Kashin;
-      LogicalResult lowered = !direct ? lowerUnfusedMatmul(mm, it->second, tgt)
-                              : M <= 16 && lhsTy.getRank() <= 2 && !kashin
-                                  ? lowerFusedMatmul(mm, it->second, tgt)
-                                  : lowerTiledMatmul(mm, it->second, tgt);
+      LogicalResult lowered =
+          !direct ? lowerUnfusedMatmul(mm, it->second, tgt)
+          : M <= 16 && lhsTy.getRank() <= 2 && !kashin
+              ? lowerFusedMatmul(mm, it->second, tgt, bf16Dot)
+              : lowerTiledMatmul(mm, it->second, tgt);
       if (::mlir::failed(lowered))
         return failure();
     }
@@ -2566,6 +2887,7 @@ void qforge::buildQFCPUPipeline(OpPassManager &pm,
   QFLowerToVectorOptions lo;
   lo.target = options.target;
   lo.nontemporalBytes = options.nontemporalBytes;
+  lo.dotPrecision = options.dotPrecision;
   pm.addPass(createQFLowerToVector(lo));
   // Elementwise arith on tensors (residual adds, activations) becomes
   // linalg so that bufferization covers whole models, not only qf ops.

@@ -2,7 +2,11 @@
 // RUN: not quant-opt %s -split-input-file -qf-lower-to-vector=target=avx51 2>&1 | FileCheck %s --check-prefix=TARGET
 // RUN: not quant-opt %s -split-input-file -qf-lower-to-vector=nontemporal-bytes=-1 2>&1 | FileCheck %s --check-prefix=NTBYTES
 // TARGET: error: qf-lower-to-vector: unknown target 'avx51' (expected avx2, avx512, neon, generic or host)
+// RUN: not quant-opt %s -split-input-file -qf-lower-to-vector=dot-precision=bf16 2>&1 | FileCheck %s --check-prefix=DOT
+// RUN: not quant-opt %s -split-input-file -qf-lower-to-vector="target=avx2 dot-precision=bf16x2" 2>&1 | FileCheck %s --check-prefix=DOTAVX2
 // NTBYTES: error: qf-lower-to-vector: nontemporal-bytes must be >= 0, got -1
+// DOT: error: qf-lower-to-vector: unknown dot-precision 'bf16' (expected f32 or bf16x2)
+// DOTAVX2: error: qf-lower-to-vector: dot-precision=bf16x2 needs the avx512 target (x86 with AVX512_BF16), got 'avx2'
 
 // expected-error @+1 {{returning a quantized tensor is not lowered}}
 func.func @returns_q(%q: !qf.tensor<2x64xf32, #qf.format<"int4:g32">>) -> !qf.tensor<2x64xf32, #qf.format<"int4:g32">> {

@@ -148,11 +148,12 @@ func.func @gemv_q4_0(%x: tensor<3x64xf32>, %w: !qf.tensor<8x64xf32, #qf.format<"
 // (72 bytes), read as two overlapping 64-byte vectors; one shuffle picks
 // the 64 code bytes (16 i32 word lanes of 8 nibbles: 8 planes, each a shift
 // and a lookup), another the 4 f16 scales, spread over each block's 4
-// lanes. The activations are permuted into plane order once. (The two
-// reads are repeated for the scales here; CSE in qf-cpu-pipeline merges them.)
+// lanes. The activations are permuted into plane order once; 8 rows per
+// iteration. (The two reads are repeated for the scales here; CSE in
+// qf-cpu-pipeline merges them.)
 // CHECK-LABEL: func.func @gemv_q4_0_words
 // CHECK: vector.shuffle {{.*}} : vector<128xf32>, vector<128xf32>
-// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-DAG: %[[H:.*]] = vector.transfer_read {{.*}} : tensor<1152xi8>, vector<64xi8>
 // CHECK-DAG: %[[T:.*]] = vector.transfer_read {{.*}} : tensor<1152xi8>, vector<64xi8>
 // CHECK-DAG: %[[C:.*]] = vector.shuffle %[[H]], %[[T]] [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20,

@@ -33,6 +33,12 @@ struct QFCPUPipelineOptions
       llvm::cl::desc("qf.dequantize results of at least this many bytes "
                      "are written with non-temporal stores (0: never)"),
       llvm::cl::init(int64_t(32) << 20)};
+  Option<std::string> dotPrecision{
+      *this, "dot-precision",
+      llvm::cl::desc("Fused GEMV dot products: f32 (exact products) or "
+                     "bf16x2 (bf16 weights times activations split into "
+                     "two bf16 halves; avx512 with AVX512_BF16)"),
+      llvm::cl::init("f32")};
 };
 
 /// qf + linalg/tensor/func -> LLVM dialect: qf-lower-to-vector, one-shot
@@ -47,6 +53,9 @@ void registerQFCPUPipeline();
 /// The concrete target (`avx2`, `avx512` or `neon`, or `generic`) that
 /// `target` names; `host` is resolved from the running CPU.
 std::string resolveCPUTarget(llvm::StringRef target);
+
+/// Whether the running CPU has AVX-512 with AVX512_BF16 (vdpbf16ps).
+bool hostHasAVX512BF16();
 
 } // namespace qforge
 
