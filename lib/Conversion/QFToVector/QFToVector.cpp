@@ -476,7 +476,9 @@ public:
     if (target != "avx512" || !p.wordLanes || p.lanes != 16 || p.planes < 2 ||
         f.kind == num::ElementKind::Learned || f.zeroPoint)
       return std::nullopt;
-    if (!bf16DecodeTable())
+    if (!bf16Table)
+      bf16Table = bf16DecodeTable();
+    if (!*bf16Table)
       return std::nullopt;
     Planes q = p;
     q.planes = p.planes / 2;
@@ -489,7 +491,7 @@ public:
   /// bit patterns, or nullopt when one is not exactly representable.
   std::optional<SmallVector<int16_t>> bf16DecodeTable() const {
     SmallVector<float> t = conv::decodeTable(f);
-    unsigned bits = f.layout == Layout::Plain ? f.bits : 4;
+    unsigned bits = codeBits();
     size_t period = size_t(1) << bits;
     if (t.empty() || t.size() > period || 32 % period != 0)
       return std::nullopt;
@@ -514,10 +516,11 @@ public:
     auto i16v = VectorType::get({n}, b.getI16Type());
     auto bf16v = VectorType::get({n}, b.getBF16Type());
     Value words = vector::BitCastOp::create(b, loc, i16v, bytes);
-    std::optional<SmallVector<int16_t>> t = bf16DecodeTable();
+    // bf16Table was checked by bf16PairGeometry, which made `p`.
     Value table = arith::ConstantOp::create(
-        b, loc, i16v, DenseElementsAttr::get(i16v, ArrayRef<int16_t>(*t)));
-    unsigned bits = f.layout == Layout::Plain ? f.bits : 4;
+        b, loc, i16v,
+        DenseElementsAttr::get(i16v, ArrayRef<int16_t>(**bf16Table)));
+    unsigned bits = codeBits();
     SmallVector<Value> out;
     for (int64_t s = 0; s < p.planes; ++s) {
       Value idx = words;
@@ -642,7 +645,7 @@ public:
       out.push_back(decodeValues(bytes, f32, gid));
       return out;
     }
-    unsigned bits = f.layout == Layout::Plain ? f.bits : 4;
+    unsigned bits = codeBits();
     auto i32v = VectorType::get({p.lanes}, b.getI32Type());
     Value wide =
         p.wordLanes ? vector::BitCastOp::create(b, loc, i32v, bytes).getResult()
@@ -779,6 +782,11 @@ public:
   int64_t numel = 0, cols = 0;
 
 private:
+  /// Bits per code of the plane decoders (GGUF 4-bit layouts: 4).
+  unsigned codeBits() const { return f.layout == Layout::Plain ? f.bits : 4; }
+  /// bf16DecodeTable(), computed once (by bf16PairGeometry).
+  mutable std::optional<std::optional<SmallVector<int16_t>>> bf16Table;
+
   Value code() { return sec[unsigned(Section::Codes)]; }
   int64_t codeBytes() {
     return cast<RankedTensorType>(code().getType()).getNumElements();
