@@ -144,6 +144,13 @@ struct StreamResult {
 /// STREAM-style copy, triad and read-only sum over arrays of
 /// `bytesPerArray` bytes each, on `threads` threads, median of `reps`.
 StreamResult measureStream(int64_t bytesPerArray, unsigned threads, int reps);
+/// Read-only sum over an array of `bytesPerArray` bytes viewed as rows of
+/// `rowBytes` (a multiple of 64), `rows` rows read side by side one 64-byte
+/// line at a time: the access pattern of the fused GEMV, which reads R
+/// weight rows at the same column so that they share the activations.
+/// Bytes read per second on `threads` threads, median of `reps`.
+double measureRowsRead(int64_t bytesPerArray, unsigned threads, int reps,
+                       int64_t rows, int64_t rowBytes);
 
 /// Registration of subcommands.
 using BenchFn = int (*)(int argc, char **argv);

@@ -20,7 +20,9 @@ static int benchStream(int argc, char **argv) {
         "[--pages small|huge] [--json [FILE]]\n  STREAM copy, triad and "
         "read-only sum over arrays of N MiB (default 512, i.e. beyond "
         "4x the LLC), on 2 MiB (huge, default) or 4 KiB (small) "
-        "pages.\n");
+        "pages; and the read-only sum in the fused GEMV's access "
+        "pattern (8 rows of 7 KiB read side by side, a 64-byte line "
+        "of each in turn).\n");
     return 0;
   }
   for (auto &k : args.unknown({"mb", "threads", "reps", "pages", "help"})) {
@@ -41,12 +43,17 @@ static int benchStream(int argc, char **argv) {
   t.row({"copy", Table::Cell(s.copy / 1e9, 4)});
   t.row({"triad", Table::Cell(s.triad / 1e9, 4)});
   t.row({"read (sum)", Table::Cell(s.read / 1e9, 4)});
+  // The fused GEMV's access pattern: 8 rows of 4096x14336 4-bit codes
+  // (7 KiB) read side by side.
+  double rows8 = measureRowsRead(mb << 20, threads, reps, 8, 7168);
+  t.row({"read, 8 rows of 7 KiB side by side", Table::Cell(rows8 / 1e9, 4)});
   t.print();
   Report report(args);
   report.add(t);
   report.figure("copy_GBps", s.copy / 1e9);
   report.figure("triad_GBps", s.triad / 1e9);
   report.figure("read_GBps", s.read / 1e9);
+  report.figure("read_rows8_GBps", rows8 / 1e9);
   return report.finish("stream") ? 0 : 1;
 }
 
