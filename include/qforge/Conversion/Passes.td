@@ -228,4 +228,28 @@ def QFNontemporalStores
   ];
 }
 
+def QFForwardArgumentResults
+    : Pass<"qf-forward-argument-results", "mlir::ModuleOp"> {
+  let summary = "Return a public function's result that is a copy of one of "
+                "its arguments as that argument";
+  let description = [{
+    Runs after ownership-based buffer deallocation, which gives every
+    returned buffer to the caller and therefore returns a copy
+    (`bufferization.clone`) of a buffer that the function does not own. A
+    public function of the CPU pipeline that writes its result into a
+    destination argument (`bufferization.materialize_in_destination` into
+    a `bufferization.writable` argument) returns that buffer, and
+    `drop-equivalent-buffer-results` leaves the results of public functions
+    in place; the copy would double the memory traffic of a dequantization
+    and hand the caller a buffer it does not expect to free. In every
+    public `func.func`, each returned value defined by
+    `bufferization.clone` of an entry-block argument (directly or through
+    `memref.cast`), and used only by the return, is replaced by the
+    clone's source, as before deallocation:
+    the result aliases the caller's buffer and is not the caller's to free.
+    Other returned buffers (freshly allocated results) stay the caller's.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 #endif // QFORGE_CONVERSION_PASSES_TD

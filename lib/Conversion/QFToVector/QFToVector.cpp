@@ -23,6 +23,7 @@
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
@@ -33,6 +34,7 @@
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -62,6 +64,7 @@
 namespace qforge {
 #define GEN_PASS_DEF_QFLOWERTOVECTOR
 #define GEN_PASS_DEF_QFNONTEMPORALSTORES
+#define GEN_PASS_DEF_QFFORWARDARGUMENTRESULTS
 #include "qforge/Conversion/Passes.h.inc"
 } // namespace qforge
 
@@ -120,6 +123,31 @@ Value concatVectors(OpBuilder &b, Location loc, SmallVector<Value> pieces) {
   return pieces.front();
 }
 
+/// A call of the LLVM intrinsic `name` (a permute or dot product without
+/// memory effects), emitted as `func.call` to a private declaration of that
+/// name, which the conversion to LLVM turns into the intrinsic itself (an
+/// overloaded intrinsic needs its mangled name, e.g. ".v16i8").
+/// `llvm.call_intrinsic` implements no memory-effect interface, so
+/// ownership-based buffer deallocation (which qf-cpu-pipeline runs to free
+/// the model's intermediate buffers) rejects it; a call is handled.
+Value callIntrinsic(OpBuilder &b, Location loc, Type resultType, StringRef name,
+                    ValueRange operands) {
+  auto module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  auto fnTy = b.getFunctionType(operands.getTypes(), resultType);
+  auto decl = module.lookupSymbol<func::FuncOp>(name);
+  if (!decl || decl.getFunctionType() != fnTy || !decl.isExternal()) {
+    if (decl)
+      return LLVM::CallIntrinsicOp::create(b, loc, resultType,
+                                           b.getStringAttr(name), operands)
+          .getResult(0);
+    OpBuilder mb(module.getBodyRegion());
+    decl = func::FuncOp::create(mb, loc, name, fnTy);
+    decl.setPrivate();
+  }
+  return func::CallOp::create(b, loc, decl, operands).getResult(0);
+}
+
 /// Looks `indices` (an integer vector) up in a 16-entry f32 table held in
 /// registers (`table`, vector<16xf32>, a constant or loaded at run time)
 /// with x86 permutes: one 16-lane vpermps per 16 indices on AVX-512, else
@@ -163,14 +191,9 @@ Value permuteLookupX86(StringRef target, OpBuilder &b, Location loc,
       idx = arith::ExtUIOp::create(b, loc, idxTy, idx);
     else if (cast<VectorType>(idx.getType()).getElementTypeBitWidth() > 32)
       idx = arith::TruncIOp::create(b, loc, idxTy, idx);
-    Value r = LLVM::CallIntrinsicOp::create(
-                  b, loc, tabTy, b.getStringAttr(intrin), ValueRange{t0, idx})
-                  .getResult(0);
+    Value r = callIntrinsic(b, loc, tabTy, intrin, ValueRange{t0, idx});
     if (t1) {
-      Value r1 =
-          LLVM::CallIntrinsicOp::create(b, loc, tabTy, b.getStringAttr(intrin),
-                                        ValueRange{t1, idx})
-              .getResult(0);
+      Value r1 = callIntrinsic(b, loc, tabTy, intrin, ValueRange{t1, idx});
       Value eight = arith::ConstantOp::create(
           b, loc, idxTy, DenseElementsAttr::get(idxTy, b.getI32IntegerAttr(8)));
       Value hi = arith::CmpIOp::create(
@@ -238,11 +261,10 @@ Value lookupNeon(OpBuilder &b, Location loc, ArrayRef<float> table,
         ArrayRef<int64_t>{1});
     SmallVector<Value> lane;
     for (int k = 0; k < 4; ++k)
-      lane.push_back(LLVM::CallIntrinsicOp::create(
-                         b, loc, byteTy,
-                         b.getStringAttr("llvm.aarch64.neon.tbl1"),
-                         ValueRange{tables[k], idx})
-                         .getResult(0));
+      // tbl1 is overloaded: the declaration carries the mangled name.
+      lane.push_back(callIntrinsic(b, loc, byteTy,
+                                   "llvm.aarch64.neon.tbl1.v16i8",
+                                   ValueRange{tables[k], idx}));
     Value lo = vector::InterleaveOp::create(b, loc, lane[0], lane[2]);
     Value hi = vector::InterleaveOp::create(b, loc, lane[1], lane[3]);
     Value all = vector::InterleaveOp::create(b, loc, lo, hi);
@@ -532,11 +554,8 @@ public:
                 DenseElementsAttr::get(
                     i16v,
                     b.getI16IntegerAttr(static_cast<int16_t>(s * bits)))));
-      Value v =
-          LLVM::CallIntrinsicOp::create(
-              b, loc, i16v, b.getStringAttr("llvm.x86.avx512.permvar.hi.512"),
-              ValueRange{table, idx})
-              .getResult(0);
+      Value v = callIntrinsic(b, loc, i16v, "llvm.x86.avx512.permvar.hi.512",
+                              ValueRange{table, idx});
       out.push_back(vector::BitCastOp::create(b, loc, bf16v, v));
     }
     return out;
@@ -1270,9 +1289,8 @@ public:
       Value res = writeOutput(groupLoop.getRegionIterArg(0), elemType);
       scf::YieldOp::create(b, loc, res);
     }
-    for (Value buf : {A, B, C, Y, Z})
-      if (buf)
-        memref::DeallocOp::create(b, loc, buf);
+    // The scratch buffers are freed by ownership-based buffer deallocation
+    // (qf-cpu-pipeline), which rejects explicit deallocations.
     return groupLoop.getResult(0);
   }
 
@@ -1713,20 +1731,15 @@ LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
 struct F32Matmul {
   Value x, dest;
   bufferization::MaterializeInDestinationOp mat;
-  /// Buffers this lowering allocated (freed by finishMatmul).
-  SmallVector<Value> temporaries;
 };
 
-/// A fresh buffer for a temporary tensor: `bufferization.alloc_tensor`,
-/// which `freeTemporaries` releases with `bufferization.dealloc_tensor`
-/// (one-shot bufferization inserts no deallocations).
+/// A fresh buffer for a temporary tensor: `bufferization.alloc_tensor`.
+/// One-shot bufferization inserts no deallocation; ownership-based buffer
+/// deallocation (run by qf-cpu-pipeline, or by the caller's own pipeline
+/// after bufferization) frees it after its last use, like every other
+/// intermediate buffer of the function.
 Value allocTemporary(OpBuilder &b, Location loc, RankedTensorType type) {
   return bufferization::AllocTensorOp::create(b, loc, type, ValueRange{});
-}
-
-void freeTemporaries(OpBuilder &b, Location loc, ArrayRef<Value> tensors) {
-  for (Value t : tensors)
-    bufferization::DeallocTensorOp::create(b, loc, t);
 }
 
 F32Matmul prepareF32Matmul(OpBuilder &b, Location loc, qf::MatmulOp op) {
@@ -1750,7 +1763,6 @@ F32Matmul prepareF32Matmul(OpBuilder &b, Location loc, qf::MatmulOp op) {
                     ValueRange{arith::ExtFOp::create(nb, l, f32, args[0])});
               })
               .getResult(0);
-    r.temporaries.push_back(lhs);
   }
   r.x = to2D(b, loc, lhs);
   auto resTy = cast<RankedTensorType>(op.getType());
@@ -1766,13 +1778,9 @@ void finishMatmul(OpBuilder &b, Location loc, qf::MatmulOp op, Value res2,
                   const F32Matmul &p) {
   auto resTy = cast<RankedTensorType>(op.getType());
   Value res = from2D(b, loc, res2, resTy.clone(b.getF32Type()));
-  SmallVector<Value> temps(p.temporaries.begin(), p.temporaries.end());
-  if (!resTy.getElementType().isF32()) {
-    // Narrowed into a fresh tensor; the f32 result is a temporary.
-    temps.push_back(res);
+  // Narrowed into a fresh tensor; the f32 result is a temporary.
+  if (!resTy.getElementType().isF32())
     res = arith::TruncFOp::create(b, loc, resTy, res);
-  }
-  freeTemporaries(b, loc, temps);
   replaceWithDest(op, res, p.mat);
   op.erase();
 }
@@ -2055,11 +2063,9 @@ private:
 /// acc + the bf16 dot products of the pairs of lanes of `a` and `b`
 /// (vector<32xbf16> each, acc vector<16xf32>): vdpbf16ps.
 Value dotBF16(OpBuilder &b, Location loc, Value acc, Value x, Value y) {
-  return LLVM::CallIntrinsicOp::create(
-             b, loc, acc.getType(),
-             b.getStringAttr("llvm.x86.avx512bf16.dpbf16ps.512"),
-             ValueRange{acc, x, y})
-      .getResult(0);
+  return callIntrinsic(b, loc, acc.getType(),
+                       "llvm.x86.avx512bf16.dpbf16ps.512",
+                       ValueRange{acc, x, y});
 }
 
 LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
@@ -2095,10 +2101,8 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
     BF16Activations ba = splitActivationsBF16(b, loc, x, *pg, vecEnd);
     xs = ba.pairs;
     unscale = ba.unscale;
-    io.temporaries.append({xs, unscale});
   } else if (pg && pg->interleaved && vecEnd) {
     xs = permuteActivations(b, loc, x, *pg, vecEnd);
-    io.temporaries.push_back(xs);
   }
 
   // R weight rows per iteration share every activation load (R = 4 or 8
@@ -2341,7 +2345,6 @@ LogicalResult lowerTiledMatmul(qf::MatmulOp op, const SectionValues &sec,
     KashinDecoder kd(b, loc, f, qt.getShape(), sec);
     kashinW = kd.decodeInto(
         allocTemporary(b, loc, RankedTensorType::get({N, K}, f32)), f32);
-    io.temporaries.push_back(kashinW);
   }
 
   auto tileLoop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, N),
@@ -2493,8 +2496,6 @@ LogicalResult lowerTiledMatmul(qf::MatmulOp op, const SectionValues &sec,
       b.setInsertionPointAfter(ml);
       acc = ml.getResult(0);
     }
-    if (!kashinW)
-      freeTemporaries(b, loc, tile);
     scf::YieldOp::create(b, loc, acc);
   }
   Value res = correctOutliers(b, loc, dec, tileLoop.getResult(0), x, M, K);
@@ -2641,15 +2642,15 @@ struct QFLowerToVectorPass
                        "that has)");
       return signalPassFailure();
     }
-    bool failed = false;
+    // The lowering adds private declarations of intrinsics to the module.
+    SmallVector<func::FuncOp> fns;
     module.walk([&](func::FuncOp fn) {
-      if (failed || fn.isExternal())
-        return;
-      if (::mlir::failed(lowerFunction(fn, tgt)))
-        failed = true;
+      if (!fn.isExternal())
+        fns.push_back(fn);
     });
-    if (failed)
-      return signalPassFailure();
+    for (func::FuncOp fn : fns)
+      if (::mlir::failed(lowerFunction(fn, tgt)))
+        return signalPassFailure();
   }
 
   /// dot-precision=bf16x2.
@@ -2801,6 +2802,39 @@ struct QFLowerToVectorPass
 //===----------------------------------------------------------------------===//
 
 namespace {
+struct QFForwardArgumentResultsPass
+    : public qforge::impl::QFForwardArgumentResultsBase<
+          QFForwardArgumentResultsPass> {
+  void runOnOperation() override {
+    for (auto fn : getOperation().getOps<func::FuncOp>()) {
+      if (fn.isExternal() || !fn.isPublic())
+        continue;
+      fn.walk([&](func::ReturnOp ret) {
+        for (OpOperand &operand : ret->getOpOperands()) {
+          // Only a copy made for the return: the caller would free it.
+          auto clone = operand.get().getDefiningOp<bufferization::CloneOp>();
+          if (!clone || !clone->hasOneUse())
+            continue;
+          Value src = clone.getInput();
+          while (auto cast = src.getDefiningOp<memref::CastOp>())
+            src = cast.getSource();
+          auto arg = dyn_cast<BlockArgument>(src);
+          if (!arg || arg.getOwner() != &fn.getBody().front())
+            continue;
+          Value repl = clone.getInput();
+          if (repl.getType() != clone.getType()) {
+            OpBuilder b(clone);
+            repl = memref::CastOp::create(b, clone.getLoc(), clone.getType(),
+                                          repl);
+          }
+          operand.set(repl);
+          clone->erase();
+        }
+      });
+    }
+  }
+};
+
 struct QFNontemporalStoresPass
     : public qforge::impl::QFNontemporalStoresBase<QFNontemporalStoresPass> {
   /// The alignment a non-temporal store of `w` needs, or 0 when `w` is not
@@ -2908,8 +2942,23 @@ void qforge::buildQFCPUPipeline(OpPassManager &pm,
   bo.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bo));
-  pm.addNestedPass<func::FuncOp>(qforge::createQFNontemporalStores());
+  // Folds the loops' memref iter_args, so that a result written in place
+  // into an argument is seen as that argument and dropped (and not cloned
+  // by the deallocation below).
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  // One-shot bufferization frees nothing: the model's intermediate tensors
+  // and the lowering's temporaries (activations in plane order, f32
+  // results narrowed afterwards, GEMM tiles) would leak on every call.
+  // Returned buffers belong to the caller; one that is a copy of an
+  // argument (a result written into its destination) is returned as the
+  // argument itself, as before deallocation (qf-forward-argument-results).
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(qforge::createQFForwardArgumentResults());
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  // After the deallocation, which rejects the fence (an op without a
+  // memory-effect interface) that this pass emits.
+  pm.addNestedPass<func::FuncOp>(qforge::createQFNontemporalStores());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -2933,6 +2982,7 @@ void qforge::registerQFCPUPipeline() {
   PassPipelineRegistration<QFCPUPipelineOptions>(
       "qf-cpu-pipeline",
       "Lower qf + linalg/tensor/func to the LLVM dialect for CPUs "
-      "(qf-lower-to-vector, bufferization, conversions to LLVM)",
+      "(qf-lower-to-vector, bufferization, ownership-based buffer "
+      "deallocation, conversions to LLVM)",
       buildQFCPUPipeline);
 }

@@ -10,7 +10,7 @@
 // CHECK: vector.transfer_read %[[CB]][%{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<256xi8>, vector<32xi8>
 // CHECK: vector.bitcast {{.*}} : vector<32xi8> to vector<16xi16>
 // CHECK: arith.extf {{.*}} : vector<16xf16> to vector<16xf32>
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK: call @llvm.x86.avx512.permvar.sf.512
 // CHECK-NOT: arith.mulf
 // CHECK: vector.transfer_write
 // GENERIC-LABEL: func.func @dequant_asq16

@@ -11,7 +11,7 @@
 // CHECK: scf.for {{.*}} step %c64
 // CHECK: vector.transfer_read %[[C]]{{.*}} : tensor<64xi8>, vector<32xi8>
 // CHECK: vector.interleave {{.*}} : vector<32xi8> -> vector<64xi8>
-// CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK-COUNT-4: call @llvm.x86.avx512.permvar.sf.512
 // CHECK: vector.shuffle {{.*}} : vector<32xf32>, vector<32xf32>
 // CHECK: vector.transfer_read %[[S]]{{.*}} : tensor<4xi8>, vector<2xi8>
 // CHECK: arith.extui {{.*}} : i16 to i32
@@ -20,7 +20,7 @@
 // CHECK-NOT: arith.extf
 // CHECK: arith.mulf {{.*}} : vector<64xf32>
 // AVX2-LABEL: func.func @dequant_crd_t5
-// AVX2: llvm.call_intrinsic "llvm.x86.avx2.permps"
+// AVX2: call @llvm.x86.avx2.permps
 // AVX2: arith.shli {{.*}}, %c16_i32 : i32
 func.func @dequant_crd_t5(%q: !qf.tensor<2x64xf32, #qf.format<"crd-t5:4:g64:bf16">>) -> tensor<2x64xf32> {
   %d = qf.dequantize %q : !qf.tensor<2x64xf32, #qf.format<"crd-t5:4:g64:bf16">> -> tensor<2x64xf32>
@@ -30,7 +30,7 @@ func.func @dequant_crd_t5(%q: !qf.tensor<2x64xf32, #qf.format<"crd-t5:4:g64:bf16
 // -----
 
 // CHECK-LABEL: func.func @gemv_crd_t5
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK: call @llvm.x86.avx512.permvar.sf.512
 // CHECK: arith.shli {{.*}}, %c16_i32 : i32
 // CHECK: vector.fma
 // CHECK: vector.reduction <add>

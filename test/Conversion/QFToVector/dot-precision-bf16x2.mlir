@@ -18,9 +18,9 @@
 // CHECK: vector.transfer_write {{.*}} : vector<256xbf16>, tensor<1x512xbf16>
 // CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: vector.bitcast {{.*}} : vector<64xi8> to vector<32xi16>
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.hi.512"(%{{.*}}, %{{.*}}) : (vector<32xi16>, vector<32xi16>) -> vector<32xi16>
+// CHECK: call @llvm.x86.avx512.permvar.hi.512(%{{.*}}, %{{.*}}) : (vector<32xi16>, vector<32xi16>) -> vector<32xi16>
 // CHECK: arith.shrui {{.*}} : vector<32xi16>
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"({{.*}}) : (vector<16xf32>, vector<32xbf16>, vector<32xbf16>) -> vector<16xf32>
+// CHECK: call @llvm.x86.avx512bf16.dpbf16ps.512({{.*}}) : (vector<16xf32>, vector<32xbf16>, vector<32xbf16>) -> vector<16xf32>
 // CHECK: vector.fma
 // CHECK: vector.reduction <add>
 // CHECK: arith.mulf

@@ -13,7 +13,7 @@
 // CHECK: arith.shrui {{.*}} : vector<16xi8>
 // CHECK: arith.andi {{.*}} : vector<16xi8>
 // CHECK: vector.interleave {{.*}} : vector<16xi8> -> vector<32xi8>
-// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK-COUNT-2: call @llvm.x86.avx512.permvar.sf.512
 // CHECK: vector.transfer_read %[[S]]{{.*}} : tensor<8xi8>, vector<2xi8>
 // CHECK: vector.bitcast {{.*}} : vector<2xi8> to vector<1xi16>
 // CHECK: arith.bitcast {{.*}} : i16 to f16
@@ -21,7 +21,7 @@
 // CHECK: arith.mulf {{.*}} : vector<32xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<32xf32>, tensor<2x64xf32>
 // GENERIC-LABEL: func.func @dequant_int4_g32_f16
-// GENERIC-NOT: llvm.call_intrinsic
+// GENERIC-NOT: call @llvm.
 // GENERIC: arith.shli {{.*}} : vector<32xi32>
 // GENERIC: arith.shrsi {{.*}} : vector<32xi32>
 // GENERIC: arith.sitofp {{.*}} : vector<32xi32> to vector<32xf32>

@@ -14,10 +14,10 @@
 // CHECK: vector.transfer_read %[[C]]{{.*}} : tensor<72xi8>, vector<16xi8>
 // CHECK-NOT: vector.interleave
 // CHECK: vector.shuffle {{.*}} : vector<16xi8>, vector<16xi8>
-// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK-COUNT-2: call @llvm.x86.avx512.permvar.sf.512
 // CHECK: arith.mulf {{.*}} : vector<32xf32>
 // GENERIC-LABEL: func.func @dequant_iq4_nl
-// GENERIC-NOT: llvm.call_intrinsic
+// GENERIC-NOT: call @llvm.
 // GENERIC: vector.shuffle {{.*}} : vector<16xi8>, vector<16xi8>
 // GENERIC: arith.select
 func.func @dequant_iq4_nl(%q: !qf.tensor<2x64xf32, #qf.format<"iq4_nl">>) -> tensor<2x64xf32> {
@@ -32,7 +32,7 @@ func.func @dequant_iq4_nl(%q: !qf.tensor<2x64xf32, #qf.format<"iq4_nl">>) -> ten
 // CHECK-LABEL: func.func @dequant_iq4nl_plain
 // CHECK-SAME: (%{{.*}}: tensor<64xi8>, %{{.*}}: tensor<8xi8>) -> tensor<2x64xf32>
 // CHECK: vector.interleave {{.*}} : vector<16xi8> -> vector<32xi8>
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK: call @llvm.x86.avx512.permvar.sf.512
 func.func @dequant_iq4nl_plain(%q: !qf.tensor<2x64xf32, #qf.format<"iq4nl:g32:f16">>) -> tensor<2x64xf32> {
   %d = qf.dequantize %q : !qf.tensor<2x64xf32, #qf.format<"iq4nl:g32:f16">> -> tensor<2x64xf32>
   return %d : tensor<2x64xf32>
@@ -45,7 +45,7 @@ func.func @dequant_iq4nl_plain(%q: !qf.tensor<2x64xf32, #qf.format<"iq4nl:g32:f1
 // The low and high nibbles of a block are elements 0-15 and 16-31: the
 // activations need no permutation.
 // CHECK-NOT: vector.shuffle
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK: call @llvm.x86.avx512.permvar.sf.512
 // CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: vector.reduction <add>
 func.func @gemv_iq4_nl(%x: tensor<1x64xf32>, %w: !qf.tensor<2x64xf32, #qf.format<"iq4_nl">>) -> tensor<1x2xf32> {

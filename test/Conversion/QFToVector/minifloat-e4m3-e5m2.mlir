@@ -23,7 +23,7 @@
 // CHECK: arith.constant dense<127> : vector<32xi32>
 // CHECK: arith.bitcast {{.*}} : vector<32xi32> to vector<32xf32>
 // CHECK: arith.mulf {{.*}} : vector<32xf32>
-// CHECK-NOT: llvm.call_intrinsic
+// CHECK-NOT: call @llvm.
 func.func @dequant_e4m3(%q: !qf.tensor<2x64xf32, #qf.format<"e4m3:g32">>) -> tensor<2x64xf32> {
   %d = qf.dequantize %q : !qf.tensor<2x64xf32, #qf.format<"e4m3:g32">> -> tensor<2x64xf32>
   return %d : tensor<2x64xf32>

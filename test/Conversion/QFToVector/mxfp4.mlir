@@ -8,7 +8,7 @@
 // CHECK-SAME: (%[[C:.*]]: tensor<64xi8>, %[[S:.*]]: tensor<4xi8>) -> tensor<2x64xf32>
 // CHECK: vector.transfer_read %[[C]]{{.*}} : tensor<64xi8>, vector<16xi8>
 // CHECK: vector.interleave {{.*}} : vector<16xi8> -> vector<32xi8>
-// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK-COUNT-2: call @llvm.x86.avx512.permvar.sf.512
 // CHECK: tensor.extract %[[S]]
 // CHECK: %[[Z:.*]] = arith.extui {{.*}} : i8 to i32
 // CHECK: %[[SH:.*]] = arith.shli %[[Z]], %c23_i32 : i32
@@ -26,7 +26,7 @@ func.func @dequant_mxfp4(%q: !qf.tensor<2x64xf32, #qf.format<"mxfp4">>) -> tenso
 
 // Fused GEMV: the same e8m0 decode feeds the FMA.
 // CHECK-LABEL: func.func @gemv_mxfp4
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK: call @llvm.x86.avx512.permvar.sf.512
 // CHECK: arith.shli {{.*}}, %c23_i32 : i32
 // CHECK: arith.bitcast {{.*}} : i32 to f32
 // CHECK: vector.fma {{.*}} : vector<16xf32>

@@ -12,20 +12,20 @@
 // CHECK: %[[LO:.*]] = arith.constant dense<[-1.000000e+00, -0.6961928, -0.525073051, -0.394917488, -0.284441382, -0.18477343, -0.0910500362, 0.000000e+00]> : vector<8xf32>
 // CHECK: %[[HI:.*]] = arith.constant dense<[0.0795802995, 0.160930201, 0.246112302, 0.337915242, 0.440709829, 5.626170e-01, 0.722956836, 1.000000e+00]> : vector<8xf32>
 // CHECK: %[[IDX:.*]] = arith.extui {{.*}} : vector<8xi8> to vector<8xi32>
-// CHECK: %[[A:.*]] = llvm.call_intrinsic "llvm.x86.avx2.permps"(%[[LO]], %[[IDX]]) : (vector<8xf32>, vector<8xi32>) -> vector<8xf32>
-// CHECK: %[[B:.*]] = llvm.call_intrinsic "llvm.x86.avx2.permps"(%[[HI]], %[[IDX]]) : (vector<8xf32>, vector<8xi32>) -> vector<8xf32>
+// CHECK: %[[A:.*]] = {{.*}}call @llvm.x86.avx2.permps(%[[LO]], %[[IDX]]) : (vector<8xf32>, vector<8xi32>) -> vector<8xf32>
+// CHECK: %[[B:.*]] = {{.*}}call @llvm.x86.avx2.permps(%[[HI]], %[[IDX]]) : (vector<8xf32>, vector<8xi32>) -> vector<8xf32>
 // CHECK: %[[EIGHT:.*]] = arith.constant dense<8> : vector<8xi32>
 // CHECK: %[[BIT:.*]] = arith.andi %[[IDX]], %[[EIGHT]] : vector<8xi32>
 // CHECK: %[[SEL:.*]] = arith.cmpi ne, %[[BIT]]
 // CHECK: arith.select %[[SEL]], %[[B]], %[[A]] : vector<8xi1>, vector<8xf32>
-// CHECK-COUNT-14: llvm.call_intrinsic "llvm.x86.avx2.permps"
+// CHECK-COUNT-14: call @llvm.x86.avx2.permps
 // CHECK: arith.mulf {{.*}} : vector<64xf32>
 // CHECK-NOT: llvm.x86.avx512
 
 // On NEON the f32 table is looked up bytewise: four tbl1 per 16 codes (one
 // per byte of the f32), reassembled with a bitcast to vector<16xf32>.
 // NEON-LABEL: func.func @dequant_nf4_avx2
-// NEON-COUNT-4: llvm.call_intrinsic "llvm.aarch64.neon.tbl1"
+// NEON-COUNT-4: call @llvm.aarch64.neon.tbl1.v16i8
 // NEON: vector.bitcast {{.*}} : vector<64xi8> to vector<16xf32>
 func.func @dequant_nf4_avx2(%q: !qf.tensor<2x128xf32, #qf.format<"nf4:g64">>) -> tensor<2x128xf32> {
   %d = qf.dequantize %q : !qf.tensor<2x128xf32, #qf.format<"nf4:g64">> -> tensor<2x128xf32>
@@ -40,11 +40,11 @@ func.func @dequant_nf4_avx2(%q: !qf.tensor<2x128xf32, #qf.format<"nf4:g64">>) ->
 // 8 lanes, 64 codes per chunk, two chunks per iteration).
 // CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>)
 // CHECK: vector.bitcast {{.*}} : vector<32xi8> to vector<8xi32>
-// CHECK: llvm.call_intrinsic "llvm.x86.avx2.permps"
+// CHECK: call @llvm.x86.avx2.permps
 // CHECK: vector.fma {{.*}} : vector<8xf32>
 // CHECK: vector.reduction <add>
 // NEON-LABEL: func.func @gemv_nf4_avx2
-// NEON: llvm.call_intrinsic "llvm.aarch64.neon.tbl1"
+// NEON: call @llvm.aarch64.neon.tbl1.v16i8
 // NEON: vector.fma
 func.func @gemv_nf4_avx2(%x: tensor<1x128xf32>, %w: !qf.tensor<2x128xf32, #qf.format<"nf4:g64">>) -> tensor<1x2xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<2x128xf32, #qf.format<"nf4:g64">> -> tensor<1x2xf32>

@@ -11,7 +11,7 @@
 // CHECK: scf.for {{.*}} step %c16
 // CHECK: vector.transfer_read %[[C]]{{.*}} : tensor<64xi8>, vector<8xi8>
 // CHECK: vector.interleave {{.*}} : vector<8xi8> -> vector<16xi8>
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK: call @llvm.x86.avx512.permvar.sf.512
 // CHECK: tensor.extract %[[S]]
 // CHECK: arith.shrui {{.*}}, %c3_i32 : i32
 // CHECK: arith.andi {{.*}}, %c15_i32 : i32
@@ -39,7 +39,7 @@ func.func @dequant_nvfp4(%q: !qf.tensor<2x64xf32, #qf.format<"nvfp4">>) -> tenso
 // Groups of 16 4-bit codes: chunks of 8 bytes, two planes of 8 lanes, the
 // chunk's partial sum scaled by (f32 super-scale * e4m3 scale).
 // CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>)
-// CHECK: llvm.call_intrinsic "llvm.x86.avx2.permps"
+// CHECK: call @llvm.x86.avx2.permps
 // CHECK: arith.mulf {{.*}} : f32
 // CHECK: vector.fma {{.*}} : vector<8xf32>
 // CHECK: vector.fma {{.*}} : vector<8xf32>

@@ -14,7 +14,7 @@
 // CHECK-NEXT: arith.sitofp {{.*}} : vector<32xi8> to vector<32xf32>
 // CHECK: arith.mulf {{.*}} : vector<32xf32>
 // CHECK-NOT: arith.shrui
-// CHECK-NOT: llvm.call_intrinsic
+// CHECK-NOT: call @llvm.
 // CHECK: return
 // GENERIC-LABEL: func.func @dequant_q8_0
 // GENERIC: arith.sitofp {{.*}} : vector<32xi8> to vector<32xf32>

@@ -16,7 +16,7 @@
 // CHECK: vector.bitcast {{.*}} : vector<4xi8> to vector<1xi32>
 // CHECK: arith.bitcast {{.*}} : i32 to f32
 // CHECK: arith.mulf {{.*}} : vector<64xf32>
-// CHECK-NOT: llvm.call_intrinsic
+// CHECK-NOT: call @llvm.
 func.func @dequant_sint8_ch(%q: !qf.tensor<2x64xf32, #qf.format<"sint8:ch">>) -> tensor<2x64xf32> {
   %d = qf.dequantize %q : !qf.tensor<2x64xf32, #qf.format<"sint8:ch">> -> tensor<2x64xf32>
   return %d : tensor<2x64xf32>
