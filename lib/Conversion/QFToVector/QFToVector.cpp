@@ -2000,64 +2000,113 @@ Value correctOutliers(OpBuilder &b, Location loc, WeightDecoder &dec, Value out,
 /// GEMV reads R rows side by side, i.e. R short streams per section; the
 /// hardware prefetchers track them poorly, and at two threads the kernel
 /// reached about 0.35 of the read bandwidth although it runs at about
-/// twice that on cache-resident weights. Each step therefore prefetches,
-/// for every section of at least 1/8 bit per element (codes, scales, GGUF
-/// blocks; not a per-tensor scale), the byte that the element
-/// `kPrefetchElements` ahead of the current one will read. Positions are
-/// proportional (e * bytes / numel), exact enough for a hint, and clamped
-/// to the section so that no address outside it is formed.
+/// twice that on cache-resident weights. Every iteration of the K loop
+/// therefore prefetches, for every row-aligned section of at least 1/8 bit
+/// per element (codes, scales, GGUF blocks; not a per-tensor scale), what
+/// the same iteration will read `ahead` groups of R rows later (at least
+/// kPrefetchElements elements ahead): R rows' slices of `step` elements,
+/// one prefetch per 64 bytes. Their addresses are constant offsets from the
+/// first row's, so they cost no address arithmetic of their own (an
+/// earlier form computed and clamped a position per row and section in
+/// every iteration). The K loop covers at least 2 chunks per iteration
+/// where a section has less than a cache line per row and chunk: from
+/// DRAM +16-29% for the 4096x14336 GEMVs and +0-7% for 14336x4096 over that
+/// earlier form (interleaved runs, docs/benchmarks.md). The first row's
+/// position is clamped once per group so that no address outside the section is
+/// formed (the last groups prefetch themselves).
 class SectionPrefetcher {
 public:
+  /// Rows of K elements, R rows per group, `step` elements of every row per
+  /// iteration, `iters` iterations per group.
   SectionPrefetcher(OpBuilder &b, Location loc, const SectionValues &sec,
-                    int64_t numel)
-      : numel(numel) {
+                    int64_t N, int64_t K, int64_t R, int64_t step,
+                    int64_t iters)
+      : R(R), step(step) {
+    if (N <= 0 || K <= 0 || R <= 0 || step <= 0 || iters <= 0)
+      return;
+    ahead = std::max<int64_t>(1, llvm::divideCeil(kPrefetchElements, R * K));
     for (Value t : sec) {
       auto tt = t ? dyn_cast<RankedTensorType>(t.getType()) : nullptr;
       if (!tt || tt.getRank() != 1 || !tt.hasStaticShape())
         continue;
       int64_t bytes = tt.getDimSize(0);
-      // (e + ahead) * bytes must not overflow.
-      if (bytes * 64 < numel ||
-          numel + kPrefetchElements > INT64_MAX / std::max<int64_t>(bytes, 1))
+      if (!isRowAligned(bytes, N, K))
+        continue;
+      int64_t rowBytes = bytes / N;
+      if (rowBytes > INT64_MAX / step || N > INT64_MAX / rowBytes)
+        continue;
+      int64_t slice = llvm::divideCeil(step * rowBytes, K);
+      // One prefetch per 64 bytes of the R rows' slices; rows closer than
+      // a line apart (short rows) share their prefetches.
+      SmallVector<int64_t> offsets;
+      for (int64_t r = 0, next = 0; r < R; ++r)
+        for (int64_t o = std::max(r * rowBytes, next); o < r * rowBytes + slice;
+             o += 64) {
+          offsets.push_back(o);
+          next = o + 64;
+        }
+      // The last address of the last iteration stays in the section.
+      int64_t limit = bytes - 1 - (iters - 1) * slice - offsets.back();
+      if (limit < 0)
         continue;
       auto mt = MemRefType::get(
           {bytes}, tt.getElementType(),
           StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, {1}));
       Value buf = bufferization::ToBufferOp::create(b, loc, mt, t,
                                                     /*read_only=*/true);
-      buffers.push_back({buf, bytes});
+      streams.push_back({buf, rowBytes, slice, limit, std::move(offsets)});
     }
   }
 
-  /// Bytes of the prefetched sections per weight element.
-  double bytesPerElement() const {
-    int64_t total = 0;
-    for (auto [buf, bytes] : buffers)
-      total += bytes;
-    return static_cast<double>(total) / static_cast<double>(numel);
+  /// Whether a section of `bytes` for N rows of K elements is prefetched:
+  /// whole bytes per row, at least 1/8 bit per element.
+  static bool isRowAligned(int64_t bytes, int64_t N, int64_t K) {
+    return N > 0 && bytes % N == 0 && bytes / N * 64 >= K;
   }
 
-  /// Prefetches every section at element `e` + kPrefetchElements.
-  void emit(OpBuilder &b, Location loc, Value e) const {
-    for (auto [buf, bytes] : buffers) {
-      Value ahead =
-          arith::AddIOp::create(b, loc, e, cIdx(b, loc, kPrefetchElements));
-      Value pos = arith::DivUIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, ahead, cIdx(b, loc, bytes)),
-          cIdx(b, loc, numel));
-      pos = arith::MinUIOp::create(b, loc, pos, cIdx(b, loc, bytes - 1));
-      memref::PrefetchOp::create(b, loc, buf, ValueRange{pos},
-                                 /*isWrite=*/false, /*localityHint=*/3,
-                                 /*isDataCache=*/true);
+  /// The first row's position in each section for the group of rows at
+  /// `n0`, to be passed to emit().
+  SmallVector<Value> groupStarts(OpBuilder &b, Location loc, Value n0) const {
+    SmallVector<Value> starts;
+    for (const Stream &s : streams) {
+      Value row = arith::AddIOp::create(b, loc, n0, cIdx(b, loc, ahead * R));
+      Value pos = arith::MulIOp::create(b, loc, row, cIdx(b, loc, s.rowBytes));
+      starts.push_back(
+          arith::MinUIOp::create(b, loc, pos, cIdx(b, loc, s.limit)));
+    }
+    return starts;
+  }
+
+  /// Prefetches the slices of iteration `c` / step (c: the K loop's index).
+  void emit(OpBuilder &b, Location loc, ArrayRef<Value> starts, Value c) const {
+    if (streams.empty())
+      return;
+    Value iter = arith::DivUIOp::create(b, loc, c, cIdx(b, loc, step));
+    for (auto [s, start] : llvm::zip_equal(streams, starts)) {
+      Value pos = arith::AddIOp::create(
+          b, loc, start,
+          arith::MulIOp::create(b, loc, iter, cIdx(b, loc, s.slice)));
+      for (int64_t off : s.offsets) {
+        Value p = off ? arith::AddIOp::create(b, loc, pos, cIdx(b, loc, off))
+                            .getResult()
+                      : pos;
+        memref::PrefetchOp::create(b, loc, s.buf, ValueRange{p},
+                                   /*isWrite=*/false, /*localityHint=*/3,
+                                   /*isDataCache=*/true);
+      }
     }
   }
 
 private:
-  /// 32768 elements: 16 KiB of 4-bit codes; the best of 4-32 KiB in A/B
-  /// runs of the int4:g32 GEMV (docs/benchmarks.md).
+  /// At least 32768 elements (16 KiB of 4-bit codes) ahead.
   static constexpr int64_t kPrefetchElements = 32768;
-  int64_t numel;
-  SmallVector<std::pair<Value, int64_t>> buffers;
+  struct Stream {
+    Value buf;
+    int64_t rowBytes, slice, limit;
+    SmallVector<int64_t> offsets; ///< from the first row's position
+  };
+  int64_t R, step, ahead = 1;
+  SmallVector<Stream> streams;
 };
 
 /// acc + the bf16 dot products of the pairs of lanes of `a` and `b`
@@ -2106,13 +2155,13 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   }
 
   // R weight rows per iteration share every activation load (R = 4 or 8
-  // for M <= 2). Each iteration decodes U chunks per row, enough for at least
-  // one cache line of weight bytes per row, so that the row's prefetches
-  // (issued once per iteration) are not repeated for every few bytes: a
-  // q4_0 chunk is one 18-byte block, and prefetching every block cost about
-  // a fifth of the cache-resident speed. With one row the U chunks go into
-  // two sets of accumulators (A = 2), so that the multiply-add chains are
-  // independent; with four rows, the rows' chains are.
+  // for M <= 2). Each iteration decodes U (1 or 2) chunks per row: 2 where
+  // a prefetched section has less than a cache line per row and chunk
+  // (the scales of int4:g32, nf4:g64, mxfp4), so that its prefetches
+  // (issued once per iteration) are repeated less often. With one row the
+  // U chunks go into two sets of accumulators (A = 2), so that the
+  // multiply-add chains are independent; with four rows, the rows' chains
+  // are.
   int64_t R = (M <= 2 && N % 4 == 0) ? 4 : 1;
   // Eight rows for the bf16 pairs and the q4_0 / iq4_nl word lanes: half
   // the activation loads per weight; from DRAM +10-30% for these kernels
@@ -2120,16 +2169,32 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   // (docs/benchmarks.md).
   if (M <= 2 && N % 8 == 0 && pg && (pg->bf16Pairs || pg->ggufWords))
     R = 8;
-  SectionPrefetcher prefetch(b, loc, sec, N * K);
   int64_t U = 1;
   if (C) {
+    // Bytes per row of the prefetched sections, in all and the smallest.
+    int64_t rowBytes = 0, minRowBytes = 0;
+    for (Value t : sec)
+      if (auto tt = t ? dyn_cast<RankedTensorType>(t.getType()) : nullptr;
+          tt && tt.getRank() == 1 && tt.hasStaticShape() &&
+          SectionPrefetcher::isRowAligned(tt.getDimSize(0), N, K)) {
+        int64_t rb = tt.getDimSize(0) / N;
+        rowBytes += rb;
+        minRowBytes = minRowBytes ? std::min(minRowBytes, rb) : rb;
+      }
+    // Less than a line per row of all sections (small chunks, e.g. one
+    // q4_0 block): up to 8 chunks; of the smallest section: 2.
+    auto lessThanALine = [&](int64_t bytes) {
+      return bytes > 0 && C * U * bytes < 64 * K;
+    };
     int64_t chunks = vecEnd / C;
     int64_t want = R == 1 ? 2 : 1;
-    double bytes = prefetch.bytesPerElement();
     while (chunks % (2 * U) == 0 && U < 8 &&
-           (U < want || (bytes > 0 && C * U * bytes < 64)))
+           (U < want || lessThanALine(rowBytes) ||
+            (U < 2 && lessThanALine(minRowBytes))))
       U *= 2;
   }
+  SectionPrefetcher prefetch(b, loc, sec, N, K, R, C * U,
+                             C ? vecEnd / (C * U) : 0);
   int64_t A = (R == 1 && U >= 2) ? 2 : 1;
   auto rowLoop = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, N),
                                     cIdx(b, loc, R), ValueRange{out});
@@ -2137,6 +2202,7 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(rowLoop.getBody());
     Value n0 = rowLoop.getInductionVar();
+    SmallVector<Value> starts = prefetch.groupStarts(b, loc, n0);
     SmallVector<Value> rowIdx, rowBase;
     for (int64_t r = 0; r < R; ++r) {
       rowIdx.push_back(arith::AddIOp::create(b, loc, n0, cIdx(b, loc, r)));
@@ -2193,10 +2259,10 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                   b, loc, accTy, xs, ValueRange{cIdx(b, loc, m), cs}, pad,
                   ArrayRef<bool>{true}));
             }
+          if (u == 0)
+            prefetch.emit(b, loc, starts, c);
           for (int64_t r = 0; r < R; ++r) {
             Value e = arith::AddIOp::create(b, loc, rowBase[r], c);
-            if (u == 0)
-              prefetch.emit(b, loc, e);
             SmallVector<Value> planes;
             Value scale;
             if (pairs) {

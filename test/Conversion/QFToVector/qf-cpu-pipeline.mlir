@@ -64,9 +64,21 @@ func.func @gemv_q4_0(%x: tensor<1x256xf32>, %w: !qf.tensor<64x256xf32, #qf.forma
 }
 
 // Fused NF4 GEMV: lookups and FMAs in vector registers, software
-// prefetches of the codes and scales ahead.
+// prefetches of the codes and scales ahead: per iteration (4 rows, 2 chunks
+// of 128 codes) one prefetch per 64 bytes of each row's codes, at constant
+// offsets from one address, and one for the four rows' scales (16 bytes
+// each, one line).
 // AVX512-LABEL: {{^}}gemv_nf4:
-// AVX512: prefetcht0
+// AVX512: prefetcht0 (%[[C:[a-z0-9]+]],%[[I:[a-z0-9]+]])
+// AVX512-NEXT: prefetcht0 64(%[[C]],%[[I]])
+// AVX512-NEXT: prefetcht0 128(%[[C]],%[[I]])
+// AVX512-NEXT: prefetcht0 192(%[[C]],%[[I]])
+// AVX512-NEXT: prefetcht0 256(%[[C]],%[[I]])
+// AVX512-NEXT: prefetcht0 320(%[[C]],%[[I]])
+// AVX512-NEXT: prefetcht0 384(%[[C]],%[[I]])
+// AVX512-NEXT: prefetcht0 448(%[[C]],%[[I]])
+// AVX512: prefetcht0 (%{{[a-z0-9]+}},%{{[a-z0-9]+}})
+// AVX512-NOT: prefetcht0
 // AVX512: vperm{{d|ps}} {{.*}}%zmm
 // AVX512: vfmadd231ps {{.*}}%zmm
 // AVX512-NOT: vfmadd{{[0-9]+}}ss
