@@ -217,7 +217,10 @@ def QFNontemporalStores
         }
 
     so that a misaligned caller buffer is still written correctly, with
-    ordinary stores. A sequentially consistent `llvm.fence` follows the
+    ordinary stores. f16 and bf16 vectors are bitcast to i32 lanes (before
+    the `scf.if`) and written by `llvm.store {nontemporal}` to the aligned
+    address instead: x86 `llc` drops the hint of half/bfloat stores. A
+    sequentially consistent `llvm.fence` follows the
     loop, ordering the weakly ordered streaming stores before anything
     later (x86 `mfence`, aarch64 `dmb`). The attribute is removed.
   }];

@@ -2979,10 +2979,30 @@ struct QFNontemporalStoresPass
     Value low = arith::AndIOp::create(b, loc, addr, cIdx(b, loc, align - 1));
     Value aligned = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, low,
                                           cIdx(b, loc, 0));
+    // x86 llc drops the non-temporal hint of half/bfloat vector stores,
+    // and of integer ones whose value is a bitcast of such a vector made
+    // in the same block (the bitcast is folded into the store); the same
+    // bits as i32 lanes, cast before the branch, keep it (vmovntps). They
+    // are stored to the aligned address computed above.
+    auto vt = cast<VectorType>(w.getVector().getType());
+    Value bits;
+    if (isa<Float16Type, BFloat16Type>(vt.getElementType()))
+      bits = vector::BitCastOp::create(
+          b, loc, VectorType::get({vt.getNumElements() / 2}, b.getI32Type()),
+          w.getVector());
     auto ifOp = scf::IfOp::create(b, loc, aligned, /*withElseRegion=*/true);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    vector::StoreOp::create(b, loc, w.getVector(), base, w.getIndices(),
-                            /*nontemporal=*/true, llvm::MaybeAlign(align));
+    if (bits) {
+      Value i64Addr = arith::IndexCastOp::create(b, loc, b.getI64Type(), addr);
+      Value p = LLVM::IntToPtrOp::create(
+          b, loc, LLVM::LLVMPointerType::get(b.getContext()),
+          ValueRange{i64Addr});
+      LLVM::StoreOp::create(b, loc, bits, p, align, /*isVolatile=*/false,
+                            /*isNonTemporal=*/true);
+    } else {
+      vector::StoreOp::create(b, loc, w.getVector(), base, w.getIndices(),
+                              /*nontemporal=*/true, llvm::MaybeAlign(align));
+    }
     w->moveBefore(ifOp.elseBlock()->getTerminator());
   }
 };

@@ -56,6 +56,33 @@ func.func @strided(%m: memref<4x64xf32, strided<[128, 1], offset: ?>>, %v: vecto
 
 // -----
 
+// f16 (and bf16) vectors are stored as the same bits in i32 lanes, cast
+// before the branch, through the aligned address: llc drops the
+// non-temporal hint of half/bfloat vector stores on x86, and of integer
+// bitcasts of them made in the storing block.
+// CHECK-LABEL: func.func @half
+// CHECK: %[[P:.*]] = memref.extract_aligned_pointer_as_index
+// CHECK: %[[A:.*]] = arith.addi %[[P]], %{{.*}} : index
+// CHECK: %[[B:.*]] = vector.bitcast %{{.*}} : vector<32xf16> to vector<16xi32>
+// CHECK-NEXT: scf.if
+// CHECK-NEXT: %[[I:.*]] = arith.index_cast %[[A]] : index to i64
+// CHECK-NEXT: %[[Q:.*]] = llvm.inttoptr %[[I]] : i64 to !llvm.ptr
+// CHECK-NEXT: llvm.store %[[B]], %[[Q]] {alignment = 64 : i64, nontemporal} : vector<16xi32>, !llvm.ptr
+// CHECK-NEXT: } else {
+// CHECK-NEXT: vector.transfer_write %{{.*}} : vector<32xf16>, memref<2x128xf16>
+// CHECK: llvm.fence seq_cst
+func.func @half(%m: memref<2x128xf16>, %v: vector<32xf16>) {
+  %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
+  %c128 = arith.constant 128 : index
+  scf.for %c = %c0 to %c128 step %c32 {
+    vector.transfer_write %v, %m[%c0, %c] {in_bounds = [true]} : vector<32xf16>, memref<2x128xf16>
+  } {qf.nontemporal_stores}
+  return
+}
+
+// -----
+
 // Not streamed: writes under 32 bytes, masked writes, writes that may be
 // out of bounds, and writes in unmarked loops. A marked loop without
 // candidates gets no fence; the marker is removed.
