@@ -3027,6 +3027,9 @@ void qforge::buildQFCPUPipeline(OpPassManager &pm,
   bo.bufferizeFunctionBoundaries = true;
   bo.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // A loop over layers yields a fresh tensor per iteration (a matmul's
+  // result is not its input); the deallocation below frees the previous.
+  bo.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bo));
   // Folds the loops' memref iter_args, so that a result written in place
   // into an argument is seen as that argument and dropped (and not cloned

@@ -53,8 +53,12 @@ func.func @gemm(%x: tensor<32x64xf32>, %w: !qf.tensor<16x64xf32, #qf.format<"int
 
 // A dequantization into its destination allocates nothing and copies
 // nothing; neither does a function that returns its argument.
+// MALLOC-LABEL: llvm.func @dequant(
 // MALLOC-NOT: llvm.call @malloc
+// MALLOC-LABEL: llvm.func @_mlir_ciface_id
+// NOCOPY-LABEL: llvm.func @dequant(
 // NOCOPY-NOT: memcpy
+// NOCOPY-LABEL: llvm.func @_mlir_ciface_id
 func.func @dequant(%q: !qf.tensor<4x128xf32, #qf.format<"nf4:g64">>, %out: tensor<4x128xf32> {bufferization.writable = true}) -> tensor<4x128xf32> {
   %d = qf.dequantize %q : !qf.tensor<4x128xf32, #qf.format<"nf4:g64">> -> tensor<4x128xf32>
   %r = bufferization.materialize_in_destination %d in %out : (tensor<4x128xf32>, tensor<4x128xf32>) -> tensor<4x128xf32>
@@ -62,4 +66,33 @@ func.func @dequant(%q: !qf.tensor<4x128xf32, #qf.format<"nf4:g64">>, %out: tenso
 }
 func.func @id(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
+}
+
+// -----
+
+// A loop over layers yields a fresh tensor per iteration (bufferized with
+// allow-return-allocs-from-loops); each iteration frees the previous one
+// and its own temporaries, and the function frees the last where it
+// returns the input instead.
+// MALLOC-LABEL: llvm.func @layers(
+// MALLOC: llvm.call @malloc
+// MALLOC-LABEL: llvm.func @_mlir_ciface_layers
+// FREE-LABEL: llvm.func @layers(
+// FREE: llvm.br
+// FREE: llvm.call @malloc
+// FREE: llvm.call @free
+// FREE-LABEL: llvm.func @_mlir_ciface_layers
+func.func @layers(%x: tensor<1x256xf32>, %w: !qf.tensor<256x256xf32, #qf.format<"q4_0">>, %n: index, %flag: i1) -> tensor<1x256xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %x) -> tensor<1x256xf32> {
+    %y = qf.matmul %acc, %w {transpose_weight} : tensor<1x256xf32>, !qf.tensor<256x256xf32, #qf.format<"q4_0">> -> tensor<1x256xf32>
+    scf.yield %y : tensor<1x256xf32>
+  }
+  %s = scf.if %flag -> tensor<1x256xf32> {
+    scf.yield %r : tensor<1x256xf32>
+  } else {
+    scf.yield %x : tensor<1x256xf32>
+  }
+  return %s : tensor<1x256xf32>
 }
