@@ -353,10 +353,10 @@ __attribute__((target("avx512f"))) double horizontalSum(__m512d v) {
 }
 #endif
 
-/// Sum of p[0, n): eight independent chains, one per lane of a line. The
-/// reference must be bound by memory, not by the latency of its adds: the
-/// earlier four scalar chains ran at about 35 GB/s per core, below what
-/// one core reads.
+/// Sum of p[0, n) with 512-bit loads into four accumulators (eight scalar
+/// chains without AVX-512), so that the read reference cannot be bound by
+/// the latency of its adds. (The earlier four scalar chains read as fast
+/// within the noise in interleaved runs, docs/benchmarks.md.)
 double sumLinear(const double *p, int64_t n) {
 #ifdef QFORGE_BENCH_AVX512
   if (hasAVX512())
