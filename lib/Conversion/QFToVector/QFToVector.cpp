@@ -2026,15 +2026,11 @@ public:
       return;
     ahead = std::max<int64_t>(1, llvm::divideCeil(kPrefetchElements, R * K));
     for (Value t : sec) {
-      auto tt = t ? dyn_cast<RankedTensorType>(t.getType()) : nullptr;
-      if (!tt || tt.getRank() != 1 || !tt.hasStaticShape())
+      int64_t rowBytes = sectionRowBytes(t, N, K);
+      if (!rowBytes || rowBytes > INT64_MAX / step)
         continue;
+      auto tt = cast<RankedTensorType>(t.getType());
       int64_t bytes = tt.getDimSize(0);
-      if (!isRowAligned(bytes, N, K))
-        continue;
-      int64_t rowBytes = bytes / N;
-      if (rowBytes > INT64_MAX / step || N > INT64_MAX / rowBytes)
-        continue;
       int64_t slice = llvm::divideCeil(step * rowBytes, K);
       // One prefetch per 64 bytes of the R rows' slices; rows closer than
       // a line apart (short rows) share their prefetches.
@@ -2058,10 +2054,15 @@ public:
     }
   }
 
-  /// Whether a section of `bytes` for N rows of K elements is prefetched:
-  /// whole bytes per row, at least 1/8 bit per element.
-  static bool isRowAligned(int64_t bytes, int64_t N, int64_t K) {
-    return N > 0 && bytes % N == 0 && bytes / N * 64 >= K;
+  /// The bytes per row of section `t` for N rows of K elements if it is
+  /// prefetched (a static 1-D section of whole bytes per row, at least 1/8
+  /// bit per element), else 0.
+  static int64_t sectionRowBytes(Value t, int64_t N, int64_t K) {
+    auto tt = t ? dyn_cast<RankedTensorType>(t.getType()) : nullptr;
+    if (!tt || tt.getRank() != 1 || !tt.hasStaticShape() || N <= 0)
+      return 0;
+    int64_t bytes = tt.getDimSize(0);
+    return bytes % N == 0 && bytes / N * 64 >= K ? bytes / N : 0;
   }
 
   /// The first row's position in each section for the group of rows at
@@ -2174,10 +2175,7 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
     // Bytes per row of the prefetched sections, in all and the smallest.
     int64_t rowBytes = 0, minRowBytes = 0;
     for (Value t : sec)
-      if (auto tt = t ? dyn_cast<RankedTensorType>(t.getType()) : nullptr;
-          tt && tt.getRank() == 1 && tt.hasStaticShape() &&
-          SectionPrefetcher::isRowAligned(tt.getDimSize(0), N, K)) {
-        int64_t rb = tt.getDimSize(0) / N;
+      if (int64_t rb = SectionPrefetcher::sectionRowBytes(t, N, K)) {
         rowBytes += rb;
         minRowBytes = minRowBytes ? std::min(minRowBytes, rb) : rb;
       }
