@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <tuple>
 
 using namespace qforge;
 using namespace qforge::bench;
@@ -30,7 +31,7 @@ static int benchGemv(int argc, char **argv) {
   if (args.has("help")) {
     std::printf(
         "qforge-bench gemv [--formats F1,F2,...] [--reps R] [--mb N] "
-        "[--copies C] [--pages small|huge] [--dot f32,bf16x2] "
+        "[--copies C] [--pages small|huge] [--dot f32,bf16x2,i8] "
         "[--json [FILE]]\n  Generated fused "
         "dequant-GEMV kernels "
         "(M = 1, "
@@ -41,9 +42,11 @@ static int benchGemv(int argc, char **argv) {
         "in the last-level cache: the kernels' compute ceiling). --pages: the "
         "page size of weights and STREAM arrays alike (default huge: 2 MiB "
         "transparent huge pages; small: 4 KiB). --dot: the kernels' dot "
-        "products, f32 (qf-cpu-pipeline default) and/or bf16x2 "
+        "products: f32 (qf-cpu-pipeline default), bf16x2 "
         "(dot-precision=bf16x2, for int4:g32, mxfp4 and q4_0, on CPUs with "
-        "AVX512_BF16; default: both where available).\n");
+        "AVX512_BF16) and/or i8 (dot-precision=i8: int8 activation blocks, "
+        "for int4:g32, mxfp4, q4_0 and int8:g128, on CPUs with AVX512_VNNI); "
+        "default: all where available.\n");
     return 0;
   }
   for (auto &k : args.unknown({"formats", "reps", "mb", "copies", "pages",
@@ -56,21 +59,25 @@ static int benchGemv(int argc, char **argv) {
   std::vector<std::string> formats = args.getList(
       "formats", {"int4:g32", "nf4:g64", "mxfp4", "q4_0", "int8:g128"});
   bool explicitDot = args.has("dot");
-  std::vector<std::string> dots = args.getList("dot", {"f32", "bf16x2"});
+  std::vector<std::string> dots = args.getList("dot", {"f32", "bf16x2", "i8"});
   for (const std::string &d : dots)
-    if (d != "f32" && d != "bf16x2") {
+    if (d != "f32" && d != "bf16x2" && d != "i8") {
       std::fprintf(stderr,
-                   "qforge-bench gemv: bad --dot '%s' (f32 or bf16x2)\n",
+                   "qforge-bench gemv: bad --dot '%s' (f32, bf16x2 or i8)\n",
                    d.c_str());
       return 1;
     }
-  if (!cpuHasAVX512BF16()) {
-    if (explicitDot && std::count(dots.begin(), dots.end(), "bf16x2")) {
-      std::fprintf(stderr, "qforge-bench gemv: --dot bf16x2 needs a CPU with "
-                           "AVX512_BF16\n");
+  for (auto [dot, has, feature] :
+       {std::make_tuple("bf16x2", cpuHasAVX512BF16(), "AVX512_BF16"),
+        std::make_tuple("i8", cpuHasAVX512VNNI(), "AVX512_VNNI")}) {
+    if (has)
+      continue;
+    if (explicitDot && std::count(dots.begin(), dots.end(), dot)) {
+      std::fprintf(stderr, "qforge-bench gemv: --dot %s needs a CPU with %s\n",
+                   dot, feature);
       return 1;
     }
-    dots.erase(std::remove(dots.begin(), dots.end(), "bf16x2"), dots.end());
+    dots.erase(std::remove(dots.begin(), dots.end(), dot), dots.end());
   }
   int reps = static_cast<int>(std::max<int64_t>(10, args.getInt("reps", 20)));
   int64_t mb = args.getInt("mb", 512);
@@ -100,10 +107,9 @@ static int benchGemv(int argc, char **argv) {
     }
     for (int64_t K : {int64_t(14336), int64_t(4096)})
       for (const std::string &dot : dots) {
-        bool bf16x2 = dot == "bf16x2";
-        const CPUKernel *k = findKernel(KernelKind::gemv, fmtText, K, bf16x2);
-        if (!k && bf16x2 && !explicitDot)
-          continue; // bf16x2 kernels exist for some formats only
+        const CPUKernel *k = findKernel(KernelKind::gemv, fmtText, K, dot);
+        if (!k && dot != "f32" && !explicitDot)
+          continue; // bf16x2 / i8 kernels exist for some formats only
         if (!k) {
           std::fprintf(stderr,
                        "qforge-bench gemv: no %s kernel for '%s' K=%lld\n",
@@ -151,8 +157,11 @@ static int benchGemv(int argc, char **argv) {
         t.row({fmtText, dot, shape, Table::Cell(read / 1e9, 4),
                Table::Cell(g / 1e9, 4), Table::Cell(g / read, 3),
                Table::Cell(int64_t(copies))});
-        // f32 rows keep the keys of earlier versions; bf16x2 rows add it.
-        std::string key = fmtText + (bf16x2 ? "/bf16x2." : ".") + shape;
+        // f32 rows keep the keys of earlier versions; bf16x2 / i8 rows add
+        // the dot precision.
+        std::string key = fmtText +
+                          (dot == "f32" ? std::string(".") : "/" + dot + ".") +
+                          shape;
         report.figure(key + ".read_GBps", read / 1e9);
         report.figure(key + ".weight_GBps", g / 1e9);
         report.figure(key + ".over_read", g / read);

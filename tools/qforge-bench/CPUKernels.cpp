@@ -33,17 +33,34 @@ const std::vector<CPUKernel> &qforge::bench::benchKernels() {
 
 const CPUKernel *qforge::bench::findKernel(KernelKind kind,
                                            const std::string &format,
-                                           int64_t cols, bool bf16x2) {
-  for (const CPUKernel &k : benchKernels())
+                                           int64_t cols,
+                                           const std::string &dot) {
+  // Registry targets of the dot-precision kernels.
+  const char *label = dot == "bf16x2" ? "avx512bf16"
+                      : dot == "i8"   ? "avx512vnni"
+                                      : nullptr;
+  for (const CPUKernel &k : benchKernels()) {
+    bool special = std::strcmp(k.target, "avx512bf16") == 0 ||
+                   std::strcmp(k.target, "avx512vnni") == 0;
     if (k.kind == kind && format == k.format && k.cols == cols &&
-        bf16x2 == (std::strcmp(k.target, "avx512bf16") == 0))
+        (label ? std::strcmp(k.target, label) == 0 : !special))
       return &k;
+  }
   return nullptr;
 }
 
 bool qforge::bench::cpuHasAVX512BF16() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   return __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
+bool qforge::bench::cpuHasAVX512VNNI() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  return __builtin_cpu_supports("avx512vnni") &&
+         __builtin_cpu_supports("avx512bw");
 #else
   return false;
 #endif

@@ -35,19 +35,23 @@ struct CPUKernel {
   const char *format;
   KernelKind kind;
   int64_t rows, cols, m; ///< the tensor one call handles (half the rows)
-  const char *target;    ///< "avx512bf16" for dot-precision=bf16x2 kernels
+  const char *target;    ///< "avx512bf16" / "avx512vnni" for the
+                         ///< dot-precision=bf16x2 / i8 kernels
   void (*fn)();
 };
 
 /// All kernels linked into qforge-bench (BenchKernels.inc).
 const std::vector<CPUKernel> &benchKernels();
-/// The kernel of `kind` for `format` with `cols` columns (compiled with
-/// dot-precision=bf16x2 if `bf16x2`), or null.
+/// The kernel of `kind` for `format` with `cols` columns compiled with
+/// dot-precision=`dot` (f32, bf16x2 or i8), or null.
 const CPUKernel *findKernel(KernelKind kind, const std::string &format,
-                            int64_t cols, bool bf16x2 = false);
+                            int64_t cols, const std::string &dot = "f32");
 
 /// Whether this CPU runs the bf16x2 kernels (AVX512_BF16).
 bool cpuHasAVX512BF16();
+
+/// Whether this CPU runs the i8 kernels (AVX512_VNNI).
+bool cpuHasAVX512VNNI();
 
 /// Runs `k` on the quantized tensor `q` (shape [k.rows, k.cols]); for GEMV
 /// `x` is [k.m, k.cols] and `out` [k.m, k.rows], for dequantization `out`

@@ -9,11 +9,13 @@
 // Every kernel of tools/qforge-bench/kernels (TestKernels.inc) was compiled
 // by quant-opt --qf-cpu-pipeline + llc. Dequantization kernels must decode
 // bit-exactly like qforge::num::dequantize; fused GEMV/GEMM kernels must
-// match an f64 reference within 1e-5 of sum |x * w|.
+// match an f64 reference within 1e-5 of sum |x * w| (dot-precision=i8: with
+// the activations quantized by qforge::num::quantizeActivationsInt8).
 //
 //===----------------------------------------------------------------------===//
 
 #include "SameBits.h"
+#include "qforge/Numerics/Activations.h"
 #include "qforge/Numerics/Format.h"
 #include "qforge/Numerics/MiniFloat.h"
 #include "qforge/Numerics/Quantizer.h"
@@ -25,6 +27,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -203,6 +206,77 @@ void checkGemv(const KernelInfo &k, const std::vector<float> &x,
     }
 }
 
+/// x [m, cols] as dot-precision=i8 kernels see it: each row quantized by
+/// quantizeActivationsInt8 and multiplied back (exact in f32).
+std::vector<float> quantizedActivations(const KernelInfo &k,
+                                        const std::vector<float> &x) {
+  std::vector<float> out(x.size());
+  std::vector<int8_t> q(k.cols);
+  std::vector<float> s((k.cols + kInt8ActivationBlock - 1) /
+                       kInt8ActivationBlock);
+  for (int64_t m = 0; m < k.m; ++m) {
+    quantizeActivationsInt8(x.data() + m * k.cols, k.cols, q.data(), s.data());
+    for (int64_t c = 0; c < k.cols; ++c)
+      out[m * k.cols + c] = s[c / kInt8ActivationBlock] * float(q[c]);
+  }
+  return out;
+}
+
+/// The i8 result against the exact activations: every activation is within
+/// half a block scale (max |x| of its block / 254) of its quantized value.
+void checkI8AgainstExact(const KernelInfo &k, const std::vector<float> &x,
+                         const std::vector<float> &ref,
+                         const std::vector<float> &out, double tol) {
+  for (int64_t m = 0; m < k.m; ++m)
+    for (int64_t n = 0; n < k.rows; ++n) {
+      double dot = 0, bound = 0, mag = 0;
+      for (int64_t c = 0; c < k.cols; ++c) {
+        double w = ref[n * k.cols + c];
+        int64_t b0 = c / kInt8ActivationBlock * kInt8ActivationBlock;
+        double mx = 0;
+        for (int64_t i = b0; i < std::min(k.cols, b0 + kInt8ActivationBlock);
+             ++i)
+          mx = std::max(mx, std::fabs(double(x[m * k.cols + i])));
+        dot += double(x[m * k.cols + c]) * w;
+        bound += std::fabs(w) * mx / 254;
+        mag += std::fabs(double(x[m * k.cols + c]) * w);
+      }
+      EXPECT_LE(std::fabs(out[m * k.rows + n] - dot), bound + tol * mag)
+          << "m=" << m << " n=" << n;
+    }
+}
+
+/// i8 kernels: a block of zero activations, and a non-finite activation
+/// (its row of outputs is NaN, the other rows unaffected).
+void checkI8Special(const KernelInfo &k, QuantizedTensor &q,
+                    const std::vector<float> &x0,
+                    const std::vector<float> &ref) {
+  std::vector<float> x(x0);
+  for (int64_t c = 0; c < kInt8ActivationBlock; ++c)
+    x[c] = 0.0f;
+  std::vector<float> out(k.m * k.rows, -7.0f);
+  run(k, q, x.data(), out.data());
+  checkGemv(k, quantizedActivations(k, x), ref, out, 1e-5);
+  for (float bad : {std::numeric_limits<float>::infinity(),
+                    std::numeric_limits<float>::quiet_NaN()}) {
+    SCOPED_TRACE(std::isnan(bad) ? "NaN activation" : "infinite activation");
+    std::vector<float> xb(x0);
+    xb[k.cols / 2] = bad; // row m = 0
+    run(k, q, xb.data(), out.data());
+    for (int64_t n = 0; n < k.rows; ++n)
+      EXPECT_TRUE(std::isnan(out[n])) << "n=" << n << " got " << out[n];
+    if (k.m > 1) {
+      std::vector<float> rest(out.begin() + k.rows, out.end());
+      KernelInfo tail = k;
+      tail.m = k.m - 1;
+      checkGemv(tail,
+                quantizedActivations(
+                    tail, std::vector<float>(x0.begin() + k.cols, x0.end())),
+                ref, rest, 1e-5);
+    }
+  }
+}
+
 class CPUKernel : public ::testing::TestWithParam<KernelInfo> {};
 
 TEST_P(CPUKernel, MatchesReference) {
@@ -213,11 +287,18 @@ TEST_P(CPUKernel, MatchesReference) {
   if (std::string(k.target) == "avx512bf16" &&
       !__builtin_cpu_supports("avx512bf16"))
     GTEST_SKIP() << "kernel compiled for AVX512_BF16, CPU without it";
+  if (std::string(k.target) == "avx512vnni" &&
+      !(__builtin_cpu_supports("avx512vnni") &&
+        __builtin_cpu_supports("avx512bw")))
+    GTEST_SKIP() << "kernel compiled for AVX512_VNNI, CPU without it";
 #endif
   // dot-precision=bf16x2: activations carried to 16 significant bits
   // (hi + lo halves), at most 2^-16 relative error per product, plus the
   // f32 accumulation.
   bool bf16x2 = std::string(k.target) == "avx512bf16";
+  // dot-precision=i8: the reference multiplies the weights by the
+  // activations as the kernel quantized them (int8 blocks of 32).
+  bool i8 = std::string(k.target) == "avx512vnni";
   FormatSpec f;
   ASSERT_TRUE(FormatSpec::parse(k.format, f)) << k.format;
   std::vector<int64_t> shape = {k.rows, k.cols};
@@ -305,6 +386,15 @@ TEST_P(CPUKernel, MatchesReference) {
         out[i] = fromNarrow(narrow, on[i]);
     } else {
       run(k, q, x.data(), out.data());
+    }
+    if (i8) {
+      std::vector<float> xq = quantizedActivations(k, x);
+      checkGemv(k, xq, ref, out, tol);
+      // And within a few activation scales of the unquantized product.
+      checkI8AgainstExact(k, x, ref, out, tol);
+      if (!narrow && variant == 0)
+        checkI8Special(k, q, x, ref);
+      continue;
     }
     checkGemv(k, x, ref, out, tol);
     if (bf16x2 && !narrow && variant == 0) {

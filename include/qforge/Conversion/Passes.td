@@ -176,6 +176,23 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
     activations whose largest magnitude is below 2^-64 or above 2^64 are
     scaled by an exact power of two first. Other formats keep the f32
     path; `f32` (default) keeps it for all.
+
+    `dot-precision=i8` (target `avx512`, for CPUs with AVX512_VNNI): the
+    activations are quantized once per call to int8 in blocks of 32
+    elements (scale m / 127, m the block's largest magnitude, codes rounded
+    to nearest even; as `qforge::num::quantizeActivationsInt8`), like
+    llama.cpp's q8_0 activations. Formats whose decoded values are integer
+    multiples of a power of two within 255 of each other (int1/2/4/8
+    without zero points, e2m1 / mxfp4, q4_0, iq4_nl; not nf4, zero points,
+    double quantization or outliers) and rows whose length is a multiple of
+    the chunk (128 4-bit codes) read 64 code bytes per chunk, map each
+    plane's codes to unsigned bytes (a shift, a mask and a `vpshufb`
+    lookup, or nothing for q4_0), and multiply them by the activation
+    bytes with `vpdpbusd` into exact i32 lane sums, which are converted and
+    scaled by the activation blocks' and the weight groups' scales. The
+    result is the f32 dot product with the quantized activations (each
+    within half a block scale of x); a block with a NaN or infinite
+    activation gives NaN. Other formats keep the f32 path.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
@@ -193,9 +210,11 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
            "qf.dequantize results of at least this many bytes are marked "
            "for non-temporal stores (0: never); see qf-nontemporal-stores">,
     Option<"dotPrecision", "dot-precision", "std::string", "\"f32\"",
-           "Fused GEMV dot products: f32 (f32 products, the default) or "
+           "Fused GEMV dot products: f32 (f32 products, the default), "
            "bf16x2 (bf16 weights times activations split into two bf16 "
-           "halves; target avx512 on a CPU with AVX512_BF16)">,
+           "halves; target avx512 on a CPU with AVX512_BF16) or i8 (integer "
+           "weights times activations quantized to int8 in blocks of 32; "
+           "target avx512 on a CPU with AVX512_VNNI)">,
   ];
 }
 

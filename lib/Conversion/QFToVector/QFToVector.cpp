@@ -17,6 +17,7 @@
 #include "qforge/Conversion/Passes.h"
 #include "qforge/Conversion/QFCommon/DecodeEmitter.h"
 #include "qforge/Dialect/QF/IR/QF.h"
+#include "qforge/Numerics/Activations.h"
 #include "qforge/Numerics/GGUF.h"
 #include "qforge/Numerics/GroupGeometry.h"
 #include "qforge/Numerics/Transforms.h"
@@ -92,6 +93,12 @@ std::string qforge::resolveCPUTarget(StringRef target) {
 bool qforge::hostHasAVX512BF16() {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
   return features.lookup("avx512f") && features.lookup("avx512bf16");
+}
+
+bool qforge::hostHasAVX512VNNI() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features.lookup("avx512f") && features.lookup("avx512bw") &&
+         features.lookup("avx512vnni");
 }
 
 namespace {
@@ -378,10 +385,23 @@ public:
     /// pair of i16 lanes 2j, 2j + 1 into i32 lane j, whose group (and
     /// scale) is that of the word-lane geometry.
     bool bf16Pairs = false;
+    /// int8 bytes (x86 with AVX512_VNNI, `dot-precision=i8`): the chunk's
+    /// `bytes` (64) code bytes, each holding 8 / bits codes, are read as
+    /// one vector of bytes; plane s (of `planes` = 8 / bits) holds code s
+    /// of every byte as an unsigned byte, and vpdpbusd sums the products of
+    /// bytes 4j .. 4j + 3 of every plane with the int8 activations into i32
+    /// lane j (of `lanes` = 16), whose group (and scale) is that of the
+    /// word-lane geometry.
+    bool i8Bytes = false;
 
     /// The element of the chunk that lane j of plane s holds (for bf16
-    /// pairs, i16 lane j).
+    /// pairs, i16 lane j; for int8 bytes, byte j).
     int64_t element(int64_t s, int64_t j) const {
+      if (i8Bytes) {
+        if (ggufWords) // byte j % 16 of block j / 16; s = 1: high nibble
+          return 32 * (j / 16) + 16 * s + j % 16;
+        return planes * j + s;
+      }
       int64_t wordPlanes = planes;
       if (bf16Pairs) {
         // Plane s of i16 lane j is plane planes * (j % 2) + s of i32 lane
@@ -396,7 +416,9 @@ public:
       return interleaved ? wordPlanes * j + s : s * lanes + j;
     }
     /// Lanes of one plane vector.
-    int64_t planeLanes() const { return bf16Pairs ? 2 * lanes : lanes; }
+    int64_t planeLanes() const {
+      return i8Bytes ? bytes : bf16Pairs ? 2 * lanes : lanes;
+    }
   };
 
   /// The plane geometry for rows of `cols` elements, or nullopt when the
@@ -557,6 +579,146 @@ public:
       Value v = callIntrinsic(b, loc, i16v, "llvm.x86.avx512.permvar.hi.512",
                               ValueRange{table, idx});
       out.push_back(vector::BitCastOp::create(b, loc, bf16v, v));
+    }
+    return out;
+  }
+
+  /// How dot-precision=i8 turns a code c into the unsigned byte that
+  /// vpdpbusd multiplies: u(c) = v(c) / unit + offset, v(c) the decoded
+  /// value before the scale; every v(c) is an integer multiple of `unit`
+  /// (a power of two) and every u(c) is in [0, 255], so that
+  /// sum v(c_k) x_k = unit * (sum u(c_k) x_k - offset * sum x_k) exactly.
+  struct I8Codes {
+    enum class Map { Identity, FlipSign, Table } map = Map::Identity;
+    /// Map::Table: u of codes 0..15, repeated in each 16-byte lane (vpshufb).
+    SmallVector<int8_t> table;
+    float unit = 1.0f;
+    int64_t offset = 0;
+  };
+
+  /// The I8Codes of the format, or nullopt when its decoded values are not
+  /// small integer multiples of a power of two (nf4 and other rounded
+  /// tables, NaN codes) or a byte map would need more than 16 entries.
+  std::optional<I8Codes> i8Codes() const {
+    SmallVector<float> t = conv::decodeTable(f);
+    size_t n = size_t(1) << codeBits();
+    if (t.size() != n)
+      return std::nullopt;
+    for (int e = 0; e <= 8; ++e) {
+      float unit = std::ldexp(1.0f, -e);
+      SmallVector<int64_t> v;
+      for (float x : t) {
+        float y = x / unit;
+        if (!std::isfinite(y) || y != std::nearbyint(y) || std::fabs(y) > 255)
+          break;
+        v.push_back(static_cast<int64_t>(y));
+      }
+      if (v.size() != n)
+        continue;
+      int64_t lo = *llvm::min_element(v), hi = *llvm::max_element(v);
+      if (hi - lo > 255)
+        return std::nullopt;
+      I8Codes r;
+      r.unit = unit;
+      r.offset = -lo;
+      bool identity = true, flip = true;
+      for (size_t c = 0; c < n; ++c) {
+        int64_t u = v[c] + r.offset;
+        identity = identity && u == int64_t(c);
+        flip = flip && u == int64_t(c ^ 0x80);
+      }
+      if (identity)
+        r.map = I8Codes::Map::Identity;
+      else if (flip && n == 256)
+        r.map = I8Codes::Map::FlipSign;
+      else if (n <= 16) {
+        r.map = I8Codes::Map::Table;
+        for (int64_t i = 0; i < 64; ++i)
+          r.table.push_back(static_cast<int8_t>(
+              static_cast<uint8_t>(v[i % 16 % n] + r.offset)));
+      } else {
+        return std::nullopt;
+      }
+      return r;
+    }
+    return std::nullopt;
+  }
+
+  /// The int8-byte form (dot-precision=i8, AVX-512 with AVX512_VNNI) of
+  /// the plane geometry `p`: 64 code bytes per chunk, for 1/2/4-bit word
+  /// lanes, the q4_0 / iq4_nl word lanes and 8-bit plain codes, where the
+  /// format has I8Codes, no zero points, double quantization or outliers;
+  /// nullopt otherwise (the fused GEMV keeps the f32 planes).
+  std::optional<Planes> i8Geometry(const Planes &p) const {
+    if (target != "avx512" || f.zeroPoint || f.doubleQuant ||
+        f.kind == num::ElementKind::Learned || numOutliers() != 0 || !i8Codes())
+      return std::nullopt;
+    Planes q = p;
+    q.i8Bytes = true;
+    q.bf16Pairs = false;
+    if (p.wordLanes && p.lanes == 16) {
+      q.planes = 8 / codeBits();
+      return q;
+    }
+    if (f.layout != Layout::Plain || f.bits != 8 ||
+        f.kind != num::ElementKind::Int)
+      return std::nullopt;
+    // 8-bit codes: lane j holds elements 4j .. 4j + 3 of the chunk.
+    q = Planes();
+    q.i8Bytes = true;
+    q.bytes = q.codes = 64;
+    q.planes = 1;
+    q.lanes = 16;
+    q.wordLanes = true;
+    if (q.codes > cols)
+      return std::nullopt;
+    if (groupRun % q.codes == 0 || groupRun % cols == 0)
+      return q;
+    if (inner == 1 && f.granularity == num::Granularity::Block &&
+        q.codes % groupRun == 0 && groupRun % 4 == 0 &&
+        f.scaleType != num::ScaleType::None) {
+      q.groupsPerChunk = q.codes / groupRun;
+      return q;
+    }
+    return std::nullopt;
+  }
+
+  /// The unsigned bytes u(c) (I8Codes) of the int8-byte chunk starting at
+  /// flat element `e`, one vector<64xi8> per plane: a shift and a mask per
+  /// plane, then a vpshufb lookup (or a sign flip) unless u(c) = c.
+  SmallVector<Value> decodeI8Planes(Value e, const Planes &p) {
+    Value bytes = chunkBytes(e, p);
+    auto v8 = VectorType::get({p.bytes}, b.getI8Type());
+    auto splat = [&](int64_t x) {
+      return arith::ConstantOp::create(
+                 b, loc, v8,
+                 DenseElementsAttr::get(
+                     v8, b.getI8IntegerAttr(static_cast<int8_t>(x))))
+          .getResult();
+    };
+    // i8Geometry checked i8Codes(), which made `p`.
+    I8Codes ic = *i8Codes();
+    unsigned bits = codeBits();
+    Value table;
+    if (ic.map == I8Codes::Map::Table)
+      table = arith::ConstantOp::create(
+          b, loc, v8, DenseElementsAttr::get(v8, ArrayRef<int8_t>(ic.table)));
+    SmallVector<Value> out;
+    for (int64_t s = 0; s < p.planes; ++s) {
+      Value c = bytes;
+      if (bits < 8) {
+        unsigned sh = static_cast<unsigned>(s) * bits;
+        if (sh)
+          c = arith::ShRUIOp::create(b, loc, c, splat(sh));
+        if (sh + bits < 8)
+          c = arith::AndIOp::create(b, loc, c, splat((1 << bits) - 1));
+      }
+      if (ic.map == I8Codes::Map::FlipSign)
+        c = arith::XOrIOp::create(b, loc, c, splat(0x80));
+      else if (table)
+        c = callIntrinsic(b, loc, v8, "llvm.x86.avx512.pshuf.b.512",
+                          ValueRange{table, c});
+      out.push_back(c);
     }
     return out;
   }
@@ -1952,6 +2114,152 @@ BF16Activations splitActivationsBF16(OpBuilder &b, Location loc, Value x,
   return {ml.getResult(0), ml.getResult(1)};
 }
 
+/// Activations of the int8 GEMV (`dot-precision=i8`).
+struct I8Activations {
+  /// [M, K] i8: chunk c (p.codes elements) at c; plane s of it at
+  /// c + 64 s, byte j holding element p.element(s, j).
+  Value codes;
+  /// [M, K / p.codes * 16] f32: for lane j of chunk c (at c / p.codes * 16
+  /// + j), the scale of the activation block its elements belong to, times
+  /// I8Codes::unit.
+  Value scales;
+  /// [M, K / p.codes * 16] i32: -I8Codes::offset times the sum of the lane's
+  /// codes (the start value of the lane's dot products).
+  Value corrections;
+};
+
+/// Quantizes the f32 activations x [M, K] (K a multiple of p.codes) to int8
+/// as qforge::num::quantizeActivationsInt8 does (blocks of 32 elements,
+/// scale m / 127, codes roundeven(x * (127 / m)) in f32; zero blocks: scale
+/// 0, non-finite blocks: scale NaN and codes 0), in the byte order of the
+/// weight planes.
+I8Activations quantizeActivationsI8(OpBuilder &b, Location loc, Value x,
+                                    const WeightDecoder::Planes &p, int64_t K,
+                                    float unit, int64_t offset) {
+  auto xTy = cast<RankedTensorType>(x.getType());
+  int64_t M = xTy.getShape()[0], C = p.codes, L = p.lanes, P = p.planes;
+  int64_t B = num::kInt8ActivationBlock, nb = C / B, lanesOut = K / C * L;
+  Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto vt = VectorType::get({C}, f32);
+  auto i32v = VectorType::get({C}, i32);
+  auto fc = [&](float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)).getResult();
+  };
+  auto splat = [&](VectorType t, Attribute a) {
+    return arith::ConstantOp::create(b, loc, t, DenseElementsAttr::get(t, a))
+        .getResult();
+  };
+  SmallVector<int64_t> order, blockOf, laneBlock;
+  for (int64_t s = 0; s < P; ++s)
+    for (int64_t j = 0; j < p.bytes; ++j)
+      order.push_back(p.element(s, j));
+  for (int64_t i = 0; i < C; ++i)
+    blockOf.push_back(i / B);
+  for (int64_t j = 0; j < L; ++j)
+    laneBlock.push_back(p.element(0, 4 * j) / B);
+  Value codes = allocTemporary(b, loc, RankedTensorType::get({M, K}, i8));
+  Value scales =
+      allocTemporary(b, loc, RankedTensorType::get({M, lanesOut}, f32));
+  Value corr =
+      allocTemporary(b, loc, RankedTensorType::get({M, lanesOut}, i32));
+  Value pad = fc(0.0f), inf = fc(std::numeric_limits<float>::infinity());
+  Value absMask = splat(i32v, b.getI32IntegerAttr(0x7fffffff));
+  // y + 1.5 * 2^23 rounds y (|y| <= 127) to an integer, to nearest even,
+  // which is then the low byte of the sum's bits.
+  Value magic = splat(vt, b.getF32FloatAttr(12582912.0f));
+  Value zeroV = splat(vt, b.getF32FloatAttr(0.0f));
+  auto ml =
+      scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, M),
+                         cIdx(b, loc, 1), ValueRange{codes, scales, corr});
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(ml.getBody());
+  Value m = ml.getInductionVar();
+  auto cl = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, K),
+                               cIdx(b, loc, C), ml.getRegionIterArgs());
+  {
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(cl.getBody());
+    Value c = cl.getInductionVar();
+    Value v = vector::TransferReadOp::create(b, loc, vt, x, ValueRange{m, c},
+                                             pad, ArrayRef<bool>{true});
+    Value a = vector::BitCastOp::create(
+        b, loc, vt,
+        arith::AndIOp::create(
+            b, loc, vector::BitCastOp::create(b, loc, i32v, v), absMask));
+    // Per block: its largest magnitude (NaN if it has a NaN), the factor
+    // 127 / m (0 unless 0 < m < inf) and the scale.
+    SmallVector<Value> inv, ok, sc;
+    for (int64_t k = 0; k < nb; ++k) {
+      Value blk = vector::ExtractStridedSliceOp::create(
+          b, loc, a, ArrayRef<int64_t>{k * B}, ArrayRef<int64_t>{B},
+          ArrayRef<int64_t>{1});
+      Value mx = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::MAXIMUMF, blk);
+      Value good = arith::AndIOp::create(
+          b, loc,
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, mx,
+                                fc(0.0f)),
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, mx, inf));
+      ok.push_back(good);
+      inv.push_back(arith::SelectOp::create(
+          b, loc, good, arith::DivFOp::create(b, loc, fc(127.0f), mx),
+          fc(0.0f)));
+      Value s = arith::SelectOp::create(
+          b, loc,
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mx, inf),
+          fc(std::numeric_limits<float>::quiet_NaN()),
+          arith::DivFOp::create(b, loc, mx, fc(127.0f)));
+      sc.push_back(arith::MulFOp::create(b, loc, s, fc(unit)));
+    }
+    auto nbF = VectorType::get({nb}, f32);
+    auto nbB = VectorType::get({nb}, b.getI1Type());
+    Value invB = vector::FromElementsOp::create(b, loc, nbF, inv);
+    Value okB = vector::FromElementsOp::create(b, loc, nbB, ok);
+    Value invV = vector::ShuffleOp::create(b, loc, invB, invB, blockOf);
+    Value okV = vector::ShuffleOp::create(b, loc, okB, okB, blockOf);
+    Value y = arith::SelectOp::create(
+        b, loc, okV, arith::MulFOp::create(b, loc, v, invV), zeroV);
+    Value q = arith::TruncIOp::create(
+        b, loc, VectorType::get({C}, i8),
+        vector::BitCastOp::create(b, loc, i32v,
+                                  arith::AddFOp::create(b, loc, y, magic)));
+    q = vector::ShuffleOp::create(b, loc, q, q, order);
+    Value newCodes =
+        vector::TransferWriteOp::create(b, loc, q, cl.getRegionIterArg(0),
+                                        ValueRange{m, c}, ArrayRef<bool>{true})
+            .getResult();
+    // Lane sums: bytes 4j .. 4j + 3 of every plane.
+    auto lv = VectorType::get({L}, i32);
+    Value wide = arith::ExtSIOp::create(b, loc, i32v, q);
+    Value sum;
+    for (int64_t s = 0; s < P; ++s)
+      for (int64_t t = 0; t < 4; ++t) {
+        SmallVector<int64_t> pick;
+        for (int64_t j = 0; j < L; ++j)
+          pick.push_back(s * p.bytes + 4 * j + t);
+        Value part = vector::ShuffleOp::create(b, loc, wide, wide, pick);
+        sum = sum ? arith::AddIOp::create(b, loc, sum, part).getResult() : part;
+      }
+    sum = arith::MulIOp::create(
+        b, loc, sum,
+        splat(lv, b.getI32IntegerAttr(static_cast<int32_t>(-offset))));
+    Value at = arith::DivUIOp::create(b, loc, c, cIdx(b, loc, C / L));
+    Value newCorr =
+        vector::TransferWriteOp::create(b, loc, sum, cl.getRegionIterArg(2),
+                                        ValueRange{m, at}, ArrayRef<bool>{true})
+            .getResult();
+    Value scB = vector::FromElementsOp::create(b, loc, nbF, sc);
+    Value scL = vector::ShuffleOp::create(b, loc, scB, scB, laneBlock);
+    Value newScales =
+        vector::TransferWriteOp::create(b, loc, scL, cl.getRegionIterArg(1),
+                                        ValueRange{m, at}, ArrayRef<bool>{true})
+            .getResult();
+    scf::YieldOp::create(b, loc, ValueRange{newCodes, newScales, newCorr});
+  }
+  scf::YieldOp::create(b, loc, cl.getResults());
+  return {ml.getResult(0), ml.getResult(1), ml.getResult(2)};
+}
+
 /// out[m, n] += (v - w[n, k]) * x[m, k] for every sparse outlier (flat
 /// index n * K + k, exact value v) of a [N, K] weight whose dense decode
 /// w the fused loop has used.
@@ -2118,8 +2426,19 @@ Value dotBF16(OpBuilder &b, Location loc, Value acc, Value x, Value y) {
                        ValueRange{acc, x, y});
 }
 
+/// The fused GEMV's dot products (the pass option `dot-precision`).
+enum class DotPrecision { F32, BF16x2, I8 };
+
+/// acc + the sums of the products of the unsigned bytes 4j .. 4j + 3 of
+/// `u` with the signed bytes of `s` into i32 lane j (vector<64xi8> each,
+/// acc vector<16xi32>): vpdpbusd.
+Value dotU8S8(OpBuilder &b, Location loc, Value acc, Value u, Value s) {
+  return callIntrinsic(b, loc, acc.getType(), "llvm.x86.avx512.vpdpbusd.512",
+                       ValueRange{acc, u, s});
+}
+
 LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
-                               const std::string &target, bool bf16Dot) {
+                               const std::string &target, DotPrecision dot) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto qt = cast<qf::QuantizedTensorType>(op.getWeight().getType());
@@ -2135,10 +2454,18 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   std::optional<WeightDecoder::Planes> pg = dec.planeGeometry();
   // dot-precision=bf16x2: bf16 weight planes and activation pairs where the
   // format's values are exact in bf16 (else the f32 planes).
-  if (bf16Dot && pg)
+  if (dot == DotPrecision::BF16x2 && pg)
     if (std::optional<WeightDecoder::Planes> bp = dec.bf16PairGeometry(*pg))
       pg = bp;
+  // dot-precision=i8: int8 weight bytes and activations where the format's
+  // values are small integers (times a power of two) and K is a multiple of
+  // the chunk (else the f32 planes).
+  if (dot == DotPrecision::I8 && pg)
+    if (std::optional<WeightDecoder::Planes> ip = dec.i8Geometry(*pg))
+      if (K % ip->codes == 0)
+        pg = ip;
   bool pairs = pg && pg->bf16Pairs;
+  bool bytesI8 = pg && pg->i8Bytes;
   // C elements per step, decoded as P vectors of L lanes (bf16 pairs: P
   // vectors of 2 L bf16 lanes, summed pairwise into L f32 lanes).
   int64_t C = pg ? pg->codes : dec.vectorWidth();
@@ -2146,8 +2473,15 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   int64_t vecEnd = C ? K / C * C : 0;
   auto accTy = VectorType::get({L ? L : 1}, f32);
   Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  Value xs = x, unscale;
-  if (pairs && vecEnd) {
+  Value xs = x, unscale, xScales, xCorr;
+  if (bytesI8) {
+    WeightDecoder::I8Codes ic = *dec.i8Codes();
+    I8Activations ia =
+        quantizeActivationsI8(b, loc, x, *pg, K, ic.unit, ic.offset);
+    xs = ia.codes;
+    xScales = ia.scales;
+    xCorr = ia.corrections;
+  } else if (pairs && vecEnd) {
     BF16Activations ba = splitActivationsBF16(b, loc, x, *pg, vecEnd);
     xs = ba.pairs;
     unscale = ba.unscale;
@@ -2168,7 +2502,8 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   // the activation loads per weight; from DRAM +10-30% for these kernels
   // in interleaved A/B runs, against no gain for the f32 int4 planes
   // (docs/benchmarks.md).
-  if (M <= 2 && N % 8 == 0 && pg && (pg->bf16Pairs || pg->ggufWords))
+  if (M <= 2 && N % 8 == 0 && pg &&
+      (pg->bf16Pairs || pg->ggufWords || pg->i8Bytes))
     R = 8;
   int64_t U = 1;
   if (C) {
@@ -2231,6 +2566,32 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
           // xv[m * P + s]: the activations plane s of chunk c multiplies
           // (bf16 pairs: xv[2 (m * P + s) + h], h = 0 the high halves).
           SmallVector<Value> xv;
+          // int8 bytes: per m, the lanes' scales and correction starts.
+          SmallVector<Value> xsc, xcor;
+          if (bytesI8) {
+            auto v8 = VectorType::get({pg->bytes}, b.getI8Type());
+            auto l32 = VectorType::get({L}, b.getI32Type());
+            Value pad8 =
+                arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+            Value pad32 =
+                arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+            Value at = arith::DivUIOp::create(b, loc, c, cIdx(b, loc, C / L));
+            for (int64_t m = 0; m < M; ++m) {
+              for (int64_t s = 0; s < P; ++s)
+                xv.push_back(vector::TransferReadOp::create(
+                    b, loc, v8, xs,
+                    ValueRange{cIdx(b, loc, m),
+                               arith::AddIOp::create(
+                                   b, loc, c, cIdx(b, loc, s * pg->bytes))},
+                    pad8, ArrayRef<bool>{true}));
+              xsc.push_back(vector::TransferReadOp::create(
+                  b, loc, accTy, xScales, ValueRange{cIdx(b, loc, m), at}, pad,
+                  ArrayRef<bool>{true}));
+              xcor.push_back(vector::TransferReadOp::create(
+                  b, loc, l32, xCorr, ValueRange{cIdx(b, loc, m), at}, pad32,
+                  ArrayRef<bool>{true}));
+            }
+          }
           Value c2 = pairs ? arith::MulIOp::create(b, loc, c, cIdx(b, loc, 2))
                                  .getResult()
                            : Value();
@@ -2240,7 +2601,7 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                                    b.getFloatAttr(b.getBF16Type(), 0.0))
                                    .getResult()
                              : Value();
-          for (int64_t m = 0; m < M; ++m)
+          for (int64_t m = 0; m < M && !bytesI8; ++m)
             for (int64_t s = 0; s < P; ++s) {
               if (pairs) {
                 for (int64_t h = 0; h < 2; ++h) {
@@ -2266,6 +2627,9 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
             if (pairs) {
               planes = dec.decodeBF16Planes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
+            } else if (bytesI8) {
+              planes = dec.decodeI8Planes(e, *pg);
+              scale = dec.chunkScaleVector(e, *pg);
             } else if (pg) {
               planes = dec.decodePlanes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
@@ -2275,7 +2639,21 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
             for (int64_t m = 0; m < M; ++m) {
               int64_t i = ((u % A) * R + r) * M + m;
               Value acc = next[i];
-              if (pairs) {
+              if (bytesI8) {
+                // Exact i32 dot products of the lanes, started at the
+                // offset correction, then scaled by the activation blocks'
+                // and the weight groups' scales.
+                Value d = xcor[m];
+                for (int64_t s = 0; s < P; ++s)
+                  d = dotU8S8(b, loc, d, planes[s], xv[m * P + s]);
+                Value t = arith::MulFOp::create(
+                    b, loc, arith::SIToFPOp::create(b, loc, accTy, d), xsc[m]);
+                acc =
+                    scale
+                        ? vector::FMAOp::create(b, loc, t, scale, acc)
+                              .getResult()
+                        : arith::AddFOp::create(b, loc, acc, t, fm).getResult();
+              } else if (pairs) {
                 // High and low activation halves in two chains of P bf16
                 // dot products each.
                 Value part[2] = {zv, zv};
@@ -2687,23 +3065,29 @@ struct QFLowerToVectorPass
       return signalPassFailure();
     }
     std::string tgt = resolveCPUTarget(target);
-    if (dotPrecision != "f32" && dotPrecision != "bf16x2") {
+    if (dotPrecision != "f32" && dotPrecision != "bf16x2" &&
+        dotPrecision != "i8") {
       module.emitError("qf-lower-to-vector: unknown dot-precision '")
-          << dotPrecision << "' (expected f32 or bf16x2)";
+          << dotPrecision << "' (expected f32, bf16x2 or i8)";
       return signalPassFailure();
     }
-    bf16Dot = dotPrecision == "bf16x2";
-    if (bf16Dot && tgt != "avx512") {
-      module.emitError("qf-lower-to-vector: dot-precision=bf16x2 needs the "
-                       "avx512 target (x86 with AVX512_BF16), got '")
-          << target << "'"
+    dot = dotPrecision == "bf16x2" ? DotPrecision::BF16x2
+          : dotPrecision == "i8"   ? DotPrecision::I8
+                                   : DotPrecision::F32;
+    StringRef feature = dot == DotPrecision::I8 ? "AVX512_VNNI" : "AVX512_BF16";
+    if (dot != DotPrecision::F32 && tgt != "avx512") {
+      module.emitError("qf-lower-to-vector: dot-precision=")
+          << dotPrecision << " needs the avx512 target (x86 with " << feature
+          << "), got '" << target << "'"
           << (target == "host" ? " (resolved to '" + tgt + "')" : "");
       return signalPassFailure();
     }
-    if (bf16Dot && target == "host" && !hostHasAVX512BF16()) {
-      module.emitError("qf-lower-to-vector: dot-precision=bf16x2: this CPU "
-                       "has no AVX512_BF16 (target=avx512 compiles for one "
-                       "that has)");
+    if (dot != DotPrecision::F32 && target == "host" &&
+        !(dot == DotPrecision::I8 ? hostHasAVX512VNNI()
+                                  : hostHasAVX512BF16())) {
+      module.emitError("qf-lower-to-vector: dot-precision=")
+          << dotPrecision << ": this CPU has no " << feature
+          << " (target=avx512 compiles for one that has)";
       return signalPassFailure();
     }
     // The lowering adds private declarations of intrinsics to the module.
@@ -2717,8 +3101,8 @@ struct QFLowerToVectorPass
         return signalPassFailure();
   }
 
-  /// dot-precision=bf16x2.
-  bool bf16Dot = false;
+  /// dot-precision.
+  DotPrecision dot = DotPrecision::F32;
 
   LogicalResult lowerFunction(func::FuncOp fn, const std::string &tgt) {
     DenseMap<Value, SectionValues> sections;
@@ -2828,11 +3212,10 @@ struct QFLowerToVectorPass
       // Kashin weights are dequantized whole (every vector needs its
       // inverse transform) and multiplied by the tiled kernel for any M.
       bool kashin = qt.getFormat().getFormat().kind == num::ElementKind::Kashin;
-      LogicalResult lowered =
-          !direct ? lowerUnfusedMatmul(mm, it->second, tgt)
-          : M <= 16 && lhsTy.getRank() <= 2 && !kashin
-              ? lowerFusedMatmul(mm, it->second, tgt, bf16Dot)
-              : lowerTiledMatmul(mm, it->second, tgt);
+      LogicalResult lowered = !direct ? lowerUnfusedMatmul(mm, it->second, tgt)
+                              : M <= 16 && lhsTy.getRank() <= 2 && !kashin
+                                  ? lowerFusedMatmul(mm, it->second, tgt, dot)
+                                  : lowerTiledMatmul(mm, it->second, tgt);
       if (::mlir::failed(lowered))
         return failure();
     }

@@ -5,7 +5,9 @@
 // RUN: not quant-opt %s -split-input-file -qf-lower-to-vector=dot-precision=bf16 2>&1 | FileCheck %s --check-prefix=DOT
 // RUN: not quant-opt %s -split-input-file -qf-lower-to-vector="target=avx2 dot-precision=bf16x2" 2>&1 | FileCheck %s --check-prefix=DOTAVX2
 // NTBYTES: error: qf-lower-to-vector: nontemporal-bytes must be >= 0, got -1
-// DOT: error: qf-lower-to-vector: unknown dot-precision 'bf16' (expected f32 or bf16x2)
+// RUN: not quant-opt %s -split-input-file -qf-lower-to-vector="target=neon dot-precision=i8" 2>&1 | FileCheck %s --check-prefix=DOTI8
+// DOT: error: qf-lower-to-vector: unknown dot-precision 'bf16' (expected f32, bf16x2 or i8)
+// DOTI8: error: qf-lower-to-vector: dot-precision=i8 needs the avx512 target (x86 with AVX512_VNNI), got 'neon'
 // DOTAVX2: error: qf-lower-to-vector: dot-precision=bf16x2 needs the avx512 target (x86 with AVX512_BF16), got 'avx2'
 
 // expected-error @+1 {{returning a quantized tensor is not lowered}}

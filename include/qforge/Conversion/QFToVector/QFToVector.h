@@ -35,9 +35,11 @@ struct QFCPUPipelineOptions
       llvm::cl::init(int64_t(32) << 20)};
   Option<std::string> dotPrecision{
       *this, "dot-precision",
-      llvm::cl::desc("Fused GEMV dot products: f32 (exact products) or "
+      llvm::cl::desc("Fused GEMV dot products: f32 (exact products), "
                      "bf16x2 (bf16 weights times activations split into "
-                     "two bf16 halves; avx512 with AVX512_BF16)"),
+                     "two bf16 halves; avx512 with AVX512_BF16) or i8 "
+                     "(integer weights times int8 activation blocks; "
+                     "avx512 with AVX512_VNNI)"),
       llvm::cl::init("f32")};
 };
 
@@ -56,6 +58,9 @@ std::string resolveCPUTarget(llvm::StringRef target);
 
 /// Whether the running CPU has AVX-512 with AVX512_BF16 (vdpbf16ps).
 bool hostHasAVX512BF16();
+
+/// Whether the running CPU has AVX-512 (BW) with AVX512_VNNI (vpdpbusd).
+bool hostHasAVX512VNNI();
 
 } // namespace qforge
 

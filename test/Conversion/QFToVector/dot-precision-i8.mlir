@@ -1,0 +1,125 @@
+// RUN: quant-opt %s -split-input-file -qf-lower-to-vector="target=avx512 dot-precision=i8" | FileCheck %s
+// RUN: quant-opt %s -qf-cpu-pipeline="target=avx512 dot-precision=i8" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=x86_64 -mcpu=x86-64-v4 -mattr=+avx512vnni | FileCheck %s --check-prefix=ASM
+// RUN: quant-opt %s -split-input-file -qf-lower-to-vector="target=avx512" | FileCheck %s --check-prefix=F32
+
+// dot-precision=i8, int4:g32: the activations are quantized once per call
+// (blocks of 32: the largest magnitude, 127 / m, rounding by adding
+// 1.5 * 2^23 and keeping the low byte), shuffled into the byte order of the
+// weight planes, with the lanes' scales and offset corrections beside them.
+// Each chunk of 128 codes is one vector of 64 bytes; plane 0 is its low
+// nibbles, plane 1 its high nibbles, each mapped by vpshufb to code - 8 + 8
+// (two's complement to offset binary); two vpdpbusd per row and chunk start
+// at the correction, then one conversion, the activation scales and one
+// multiply-add with the group scales; 8 rows per iteration.
+// CHECK-LABEL: func.func @gemv_int4
+// CHECK: vector.reduction <maximumf>
+// CHECK: arith.divf
+// CHECK: arith.addf {{.*}} : vector<128xf32>
+// CHECK: arith.trunci {{.*}} : vector<128xi32> to vector<128xi8>
+// CHECK: vector.transfer_write {{.*}} : vector<128xi8>, tensor<1x256xi8>
+// CHECK: arith.muli {{.*}} : vector<16xi32>
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: arith.andi {{.*}} : vector<64xi8>
+// CHECK: call @llvm.x86.avx512.pshuf.b.512(%{{.*}}, %{{.*}}) : (vector<64xi8>, vector<64xi8>) -> vector<64xi8>
+// CHECK: arith.shrui {{.*}} : vector<64xi8>
+// CHECK: call @llvm.x86.avx512.pshuf.b.512
+// CHECK: call @llvm.x86.avx512.vpdpbusd.512({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK: call @llvm.x86.avx512.vpdpbusd.512
+// CHECK: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: arith.mulf
+// CHECK: vector.fma
+// CHECK: vector.reduction <add>
+// ASM-LABEL: gemv_int4:
+// ASM-DAG: vpshufb {{.*}}%zmm
+// ASM-DAG: vpdpbusd {{.*}}%zmm
+// ASM-DAG: vcvtdq2ps {{.*}}%zmm
+// ASM: retq
+// The f32 default keeps the f32 planes.
+// F32-LABEL: func.func @gemv_int4
+// F32-NOT: vpdpbusd
+// F32: llvm.x86.avx512.permvar.sf.512
+// F32-NOT: vpdpbusd
+// F32: return
+func.func @gemv_int4(%x: tensor<1x256xf32>, %w: !qf.tensor<8x256xf32, #qf.format<"int4:g32">>) -> tensor<1x8xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x256xf32>, !qf.tensor<8x256xf32, #qf.format<"int4:g32">> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+// q4_0: the bytes of 4 blocks picked as for the f32 word lanes; code - 8 + 8
+// is the code itself, so there is no lookup.
+// CHECK-LABEL: func.func @gemv_q4_0
+// CHECK: vector.shuffle {{.*}} : vector<64xi8>, vector<64xi8>
+// CHECK-NOT: pshuf.b
+// CHECK: llvm.x86.avx512.vpdpbusd.512
+// ASM-LABEL: gemv_q4_0:
+// ASM: vpdpbusd
+// ASM-NOT: vpshufb {{.*}}%zmm
+// ASM: retq
+func.func @gemv_q4_0(%x: tensor<2x256xf32>, %w: !qf.tensor<4x256xf32, #qf.format<"q4_0">>) -> tensor<2x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<2x256xf32>, !qf.tensor<4x256xf32, #qf.format<"q4_0">> -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// int8 codes: 64 per chunk, one plane, the sign bit flipped (c + 128).
+// CHECK-LABEL: func.func @gemv_int8
+// CHECK: arith.xori {{.*}} : vector<64xi8>
+// CHECK: llvm.x86.avx512.vpdpbusd.512
+// ASM-LABEL: gemv_int8:
+// ASM: vpdpbusd
+// ASM: retq
+func.func @gemv_int8(%x: tensor<1x256xf32>, %w: !qf.tensor<8x256xf32, #qf.format<"int8:g128">>) -> tensor<1x8xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x256xf32>, !qf.tensor<8x256xf32, #qf.format<"int8:g128">> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+// Formats that keep the f32 planes: nf4 (its values are not small integers
+// times a power of two), zero points, outliers, and rows that are not a
+// multiple of the 128-code chunk.
+// CHECK-LABEL: func.func @gemv_nf4
+// CHECK-NOT: vpdpbusd
+// CHECK: llvm.x86.avx512.permvar.sf.512
+// CHECK-NOT: vpdpbusd
+// CHECK: return
+// ASM-LABEL: gemv_nf4:
+// ASM-NOT: vpdpbusd
+// ASM: retq
+func.func @gemv_nf4(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"nf4:g64">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"nf4:g64">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @gemv_zp
+// CHECK-NOT: vpdpbusd
+// CHECK: return
+func.func @gemv_zp(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"uint4:g32:zp">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"uint4:g32:zp">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @gemv_outliers
+// CHECK-NOT: vpdpbusd
+// CHECK: return
+func.func @gemv_outliers(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"int4:g32:outliers=0.01">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"int4:g32:outliers=0.01">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @gemv_row_tail
+// CHECK-NOT: vpdpbusd
+// CHECK: return
+func.func @gemv_row_tail(%x: tensor<1x160xf32>, %w: !qf.tensor<4x160xf32, #qf.format<"int4:g32">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x160xf32>, !qf.tensor<4x160xf32, #qf.format<"int4:g32">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
