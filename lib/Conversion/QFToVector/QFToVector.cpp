@@ -2310,18 +2310,20 @@ Value correctOutliers(OpBuilder &b, Location loc, WeightDecoder &dec, Value out,
 /// reached about 0.35 of the read bandwidth although it runs at about
 /// twice that on cache-resident weights. Every iteration of the K loop
 /// therefore prefetches, for every row-aligned section of at least 1/8 bit
-/// per element (codes, scales, GGUF blocks; not a per-tensor scale), what
-/// the same iteration will read `ahead` groups of R rows later (at least
-/// kPrefetchElements elements ahead): R rows' slices of `step` elements,
-/// one prefetch per 64 bytes. Their addresses are constant offsets from the
-/// first row's, so they cost no address arithmetic of their own (an
-/// earlier form computed and clamped a position per row and section in
-/// every iteration). The K loop covers at least 2 chunks per iteration
-/// where a section has less than a cache line per row and chunk: from
-/// DRAM +16-29% for the 4096x14336 GEMVs and +0-7% for 14336x4096 over that
-/// earlier form (interleaved runs, docs/benchmarks.md). The first row's
-/// position is clamped once per group so that no address outside the section is
-/// formed (the last groups prefetch themselves).
+/// per element (codes, scales, GGUF blocks; not a per-tensor scale), the R
+/// rows' slices of `step` elements that a later iteration reads, one
+/// prefetch per 64 bytes, at constant offsets from the first row's
+/// position (no address arithmetic of their own). Where a row has at least
+/// 2 `delta` iterations, that is iteration i + delta of the same rows
+/// (delta: about kPrefetchRowBytes of the largest section's row), or of the
+/// next group of rows in the group's last delta iterations: one select and
+/// one clamp per section and iteration. In interleaved runs from DRAM this
+/// gained 0-15% over prefetching the same iteration of the next group
+/// (docs/benchmarks.md), presumably because the lines arrive shortly
+/// before their use and stay in L1. Shorter rows prefetch the same
+/// iteration `ahead` groups later (at least kPrefetchElements elements
+/// ahead), clamped once per group. The K loop covers at least 2 chunks per
+/// iteration where a section has less than a cache line per row and chunk.
 class SectionPrefetcher {
 public:
   /// Rows of K elements, R rows per group, `step` elements of every row per
@@ -2329,10 +2331,22 @@ public:
   SectionPrefetcher(OpBuilder &b, Location loc, const SectionValues &sec,
                     int64_t N, int64_t K, int64_t R, int64_t step,
                     int64_t iters)
-      : R(R), step(step) {
+      : R(R), step(step), iters(iters) {
     if (N <= 0 || K <= 0 || R <= 0 || step <= 0 || iters <= 0)
       return;
     ahead = std::max<int64_t>(1, llvm::divideCeil(kPrefetchElements, R * K));
+    // Iterations ahead within the rows: about kPrefetchRowBytes of the
+    // largest section's row.
+    int64_t maxSlice = 0;
+    for (Value t : sec)
+      if (int64_t rb = sectionRowBytes(t, N, K))
+        maxSlice = std::max<int64_t>(maxSlice, llvm::divideCeil(step * rb, K));
+    if (maxSlice > 0) {
+      int64_t d =
+          std::max<int64_t>(1, llvm::divideCeil(kPrefetchRowBytes, maxSlice));
+      if (2 * d <= iters)
+        delta = d;
+    }
     for (Value t : sec) {
       int64_t rowBytes = sectionRowBytes(t, N, K);
       if (!rowBytes || rowBytes > INT64_MAX / step)
@@ -2349,8 +2363,11 @@ public:
           offsets.push_back(o);
           next = o + 64;
         }
-      // The last address of the last iteration stays in the section.
-      int64_t limit = bytes - 1 - (iters - 1) * slice - offsets.back();
+      // The last address of the last iteration stays in the section (in
+      // the rows: the last address of every iteration).
+      int64_t limit = bytes - 1 - offsets.back();
+      if (!delta)
+        limit -= (iters - 1) * slice;
       if (limit < 0)
         continue;
       auto mt = MemRefType::get(
@@ -2377,6 +2394,21 @@ public:
   /// `n0`, to be passed to emit().
   SmallVector<Value> groupStarts(OpBuilder &b, Location loc, Value n0) const {
     SmallVector<Value> starts;
+    if (delta) {
+      // Per section: iteration i prefetches i + delta of this group, or
+      // i + delta - iters of the next, i.e. from these two bases plus
+      // i * slice.
+      for (const Stream &s : streams) {
+        Value base =
+            arith::MulIOp::create(b, loc, n0, cIdx(b, loc, s.rowBytes));
+        starts.push_back(
+            arith::AddIOp::create(b, loc, base, cIdx(b, loc, delta * s.slice)));
+        starts.push_back(arith::AddIOp::create(
+            b, loc, base,
+            cIdx(b, loc, R * s.rowBytes - (iters - delta) * s.slice)));
+      }
+      return starts;
+    }
     for (const Stream &s : streams) {
       Value row = arith::AddIOp::create(b, loc, n0, cIdx(b, loc, ahead * R));
       Value pos = arith::MulIOp::create(b, loc, row, cIdx(b, loc, s.rowBytes));
@@ -2391,10 +2423,22 @@ public:
     if (streams.empty())
       return;
     Value iter = arith::DivUIOp::create(b, loc, c, cIdx(b, loc, step));
-    for (auto [s, start] : llvm::zip_equal(streams, starts)) {
+    Value inGroup =
+        delta ? arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, iter,
+                                      cIdx(b, loc, iters - delta))
+                    .getResult()
+              : Value();
+    for (auto [k, s] : llvm::enumerate(streams)) {
+      Value start =
+          delta ? arith::SelectOp::create(b, loc, inGroup, starts[2 * k],
+                                          starts[2 * k + 1])
+                      .getResult()
+                : starts[k];
       Value pos = arith::AddIOp::create(
           b, loc, start,
           arith::MulIOp::create(b, loc, iter, cIdx(b, loc, s.slice)));
+      if (delta)
+        pos = arith::MinUIOp::create(b, loc, pos, cIdx(b, loc, s.limit));
       for (int64_t off : s.offsets) {
         Value p = off ? arith::AddIOp::create(b, loc, pos, cIdx(b, loc, off))
                             .getResult()
@@ -2414,7 +2458,12 @@ private:
     int64_t rowBytes, slice, limit;
     SmallVector<int64_t> offsets; ///< from the first row's position
   };
-  int64_t R, step, ahead = 1;
+  /// About 1 KiB of the largest section's rows ahead.
+  static constexpr int64_t kPrefetchRowBytes = 1024;
+  int64_t R, step, iters, ahead = 1;
+  /// Iterations ahead in the same rows (0: `ahead` groups ahead, same
+  /// iteration; for rows of fewer than 2 delta iterations).
+  int64_t delta = 0;
   SmallVector<Stream> streams;
 };
 

@@ -280,3 +280,27 @@ func.func @streaming(%big: !qf.tensor<16x256xf32, #qf.format<"int4:g32">>,
   %y = qf.matmul %x, %big {transpose_weight} : tensor<1x256xf32>, !qf.tensor<16x256xf32, #qf.format<"int4:g32">> -> tensor<1x16xf32>
   return %a, %b, %y : tensor<16x256xf32>, tensor<2x256xf32>, tensor<1x16xf32>
 }
+
+// -----
+
+// Rows of at least twice 1 KiB of codes per prefetch distance: each
+// iteration (2 chunks, 128 code bytes and 32 scale bytes per row)
+// prefetches what iteration i + 8 of the same rows reads (about 1 KiB of
+// codes ahead), or, in the last 8 iterations, iteration i + 8 - 16 of the
+// next group of 4 rows; the position is clamped to the section. Per
+// iteration: two prefetches per row's codes, one per row's scales.
+// CHECK-LABEL: func.func @prefetch_in_rows
+// CHECK: scf.for {{.*}} step %c256
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %{{.*}}, %c8{{.*}} : index
+// CHECK: arith.select %[[IN]]
+// CHECK: arith.minui %{{.*}}, %c10175{{.*}} : index
+// CHECK-COUNT-8: memref.prefetch %{{.*}} : memref<16384xi8
+// CHECK: arith.select %[[IN]]
+// CHECK: arith.minui %{{.*}}, %c2559{{.*}} : index
+// CHECK-COUNT-4: memref.prefetch %{{.*}} : memref<4096xi8
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+func.func @prefetch_in_rows(%x: tensor<1x4096xf32>, %w: !qf.tensor<8x4096xf32, #qf.format<"int4:g32">>) -> tensor<1x8xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x4096xf32>, !qf.tensor<8x4096xf32, #qf.format<"int4:g32">> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
