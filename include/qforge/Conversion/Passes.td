@@ -163,7 +163,8 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
     `qf.dequantize` whose result has at least this many bytes (and no row
     tail) carries `qf.nontemporal_stores`, for `qf-nontemporal-stores`
     after bufferization; 0 disables it. The fused GEMV prefetches the
-    weight sections 32768 elements ahead of each row it reads.
+    weight sections about 1 KiB of a row ahead in the rows it reads (rows
+    shorter than 2 KiB: the rows at least 32768 elements later).
 
     `dot-precision=bf16x2` (target `avx512`, for CPUs with AVX512_BF16):
     the fused GEMV of formats whose decoded values are exact in bf16
