@@ -20,6 +20,7 @@
 #include "qforge/Numerics/Random.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <tuple>
 
@@ -46,7 +47,10 @@ static int benchGemv(int argc, char **argv) {
         "(dot-precision=bf16x2, for int4:g32, mxfp4 and q4_0, on CPUs with "
         "AVX512_BF16) and/or i8 (dot-precision=i8: int8 activation blocks, "
         "for int4:g32, mxfp4, q4_0 and int8:g128, on CPUs with AVX512_VNNI); "
-        "default: all where available.\n");
+        "default: all where available. Column \"vs f32\" (JSON "
+        "rel_diff_vs_f32): the relative L2 difference of a bf16x2 / i8 "
+        "kernel's outputs from the f32 kernel's, same weights and "
+        "activations.\n");
     return 0;
   }
   for (auto &k : args.unknown({"formats", "reps", "mb", "copies", "pages",
@@ -92,7 +96,7 @@ static int benchGemv(int argc, char **argv) {
   Table t("fused dequant-GEMV, M = 1 (2 threads, " + std::string(pagesName()) +
           " pages, median of " + std::to_string(reps) + ")");
   t.columns({"format", "dot", "N x K", "read GB/s", "weight GB/s", "/ read",
-             "copies"});
+             "copies", "vs f32"});
   Report report(args);
   report.figure("stream_copy_GBps", s.copy / 1e9);
   report.figure("stream_read_GBps", s.read / 1e9);
@@ -153,10 +157,30 @@ static int benchGemv(int argc, char **argv) {
         StreamResult after = measureStream(mb << 20, threads, 5);
         double read = 0.5 * (before.read + after.read);
         double g = bytes / tk;
+        // bf16x2 / i8: the relative L2 difference of the outputs from the
+        // f32 kernel's on the same weights and activations.
+        double diff = -1;
+        if (const CPUKernel *kf = findKernel(KernelKind::gemv, fmtText, K);
+            kf && dot != "f32") {
+          std::vector<float> yf(N, 0.0f);
+          for (int h = 0; h < 2; ++h) {
+            runKernel(*k, wq[0][h], x.data(), y.data() + h * k->rows);
+            runKernel(*kf, wq[0][h], x.data(), yf.data() + h * k->rows);
+          }
+          double num = 0, den = 0;
+          for (int64_t i = 0; i < N; ++i) {
+            num += (double(y[i]) - yf[i]) * (double(y[i]) - yf[i]);
+            den += double(yf[i]) * yf[i];
+          }
+          diff = den > 0 ? std::sqrt(num / den) : 0;
+        }
         std::string shape = std::to_string(N) + "x" + std::to_string(K);
+        char diffText[32] = "-";
+        if (diff >= 0)
+          std::snprintf(diffText, sizeof diffText, "%.2e", diff);
         t.row({fmtText, dot, shape, Table::Cell(read / 1e9, 4),
                Table::Cell(g / 1e9, 4), Table::Cell(g / read, 3),
-               Table::Cell(int64_t(copies))});
+               Table::Cell(int64_t(copies)), Table::Cell(diffText)});
         // f32 rows keep the keys of earlier versions; bf16x2 / i8 rows add
         // the dot precision.
         std::string key = fmtText +
@@ -165,6 +189,8 @@ static int benchGemv(int argc, char **argv) {
         report.figure(key + ".read_GBps", read / 1e9);
         report.figure(key + ".weight_GBps", g / 1e9);
         report.figure(key + ".over_read", g / read);
+        if (diff >= 0)
+          report.figure(key + ".rel_diff_vs_f32", diff);
       }
   }
   t.print();
