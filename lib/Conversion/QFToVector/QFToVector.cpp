@@ -599,7 +599,14 @@ public:
   /// The I8Codes of the format, or nullopt when its decoded values are not
   /// small integer multiples of a power of two (nf4 and other rounded
   /// tables, NaN codes) or a byte map would need more than 16 entries.
-  std::optional<I8Codes> i8Codes() const {
+  /// Computed once per decoder.
+  const std::optional<I8Codes> &i8Codes() const {
+    if (!i8CodesCache)
+      i8CodesCache = computeI8Codes();
+    return *i8CodesCache;
+  }
+
+  std::optional<I8Codes> computeI8Codes() const {
     SmallVector<float> t = conv::decodeTable(f);
     size_t n = size_t(1) << codeBits();
     if (t.size() != n)
@@ -697,7 +704,7 @@ public:
           .getResult();
     };
     // i8Geometry checked i8Codes(), which made `p`.
-    I8Codes ic = *i8Codes();
+    const I8Codes &ic = *i8Codes();
     unsigned bits = codeBits();
     Value table;
     if (ic.map == I8Codes::Map::Table)
@@ -967,6 +974,8 @@ private:
   unsigned codeBits() const { return f.layout == Layout::Plain ? f.bits : 4; }
   /// bf16DecodeTable(), computed once (by bf16PairGeometry).
   mutable std::optional<std::optional<SmallVector<int16_t>>> bf16Table;
+  /// i8Codes(), computed once.
+  mutable std::optional<std::optional<I8Codes>> i8CodesCache;
 
   Value code() { return sec[unsigned(Section::Codes)]; }
   int64_t codeBytes() {
@@ -2524,7 +2533,7 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
   Value xs = x, unscale, xScales, xCorr;
   if (bytesI8) {
-    WeightDecoder::I8Codes ic = *dec.i8Codes();
+    const WeightDecoder::I8Codes &ic = *dec.i8Codes();
     I8Activations ia =
         quantizeActivationsI8(b, loc, x, *pg, K, ic.unit, ic.offset);
     xs = ia.codes;
