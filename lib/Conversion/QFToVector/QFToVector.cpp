@@ -419,6 +419,15 @@ public:
     int64_t planeLanes() const {
       return i8Bytes ? bytes : bf16Pairs ? 2 * lanes : lanes;
     }
+    /// The plane order of a chunk's activations: entry s * planeLanes() + j
+    /// is element(s, j).
+    SmallVector<int64_t> planeOrder() const {
+      SmallVector<int64_t> order;
+      for (int64_t s = 0; s < planes; ++s)
+        for (int64_t j = 0; j < planeLanes(); ++j)
+          order.push_back(element(s, j));
+      return order;
+    }
   };
 
   /// The plane geometry for rows of `cols` elements, or nullopt when the
@@ -604,51 +613,6 @@ public:
     if (!i8CodesCache)
       i8CodesCache = computeI8Codes();
     return *i8CodesCache;
-  }
-
-  std::optional<I8Codes> computeI8Codes() const {
-    SmallVector<float> t = conv::decodeTable(f);
-    size_t n = size_t(1) << codeBits();
-    if (t.size() != n)
-      return std::nullopt;
-    for (int e = 0; e <= 8; ++e) {
-      float unit = std::ldexp(1.0f, -e);
-      SmallVector<int64_t> v;
-      for (float x : t) {
-        float y = x / unit;
-        if (!std::isfinite(y) || y != std::nearbyint(y) || std::fabs(y) > 255)
-          break;
-        v.push_back(static_cast<int64_t>(y));
-      }
-      if (v.size() != n)
-        continue;
-      int64_t lo = *llvm::min_element(v), hi = *llvm::max_element(v);
-      if (hi - lo > 255)
-        return std::nullopt;
-      I8Codes r;
-      r.unit = unit;
-      r.offset = -lo;
-      bool identity = true, flip = true;
-      for (size_t c = 0; c < n; ++c) {
-        int64_t u = v[c] + r.offset;
-        identity = identity && u == int64_t(c);
-        flip = flip && u == int64_t(c ^ 0x80);
-      }
-      if (identity)
-        r.map = I8Codes::Map::Identity;
-      else if (flip && n == 256)
-        r.map = I8Codes::Map::FlipSign;
-      else if (n <= 16) {
-        r.map = I8Codes::Map::Table;
-        for (int64_t i = 0; i < 64; ++i)
-          r.table.push_back(static_cast<int8_t>(
-              static_cast<uint8_t>(v[i % 16 % n] + r.offset)));
-      } else {
-        return std::nullopt;
-      }
-      return r;
-    }
-    return std::nullopt;
   }
 
   /// The int8-byte form (dot-precision=i8, AVX-512 with AVX512_VNNI) of
@@ -976,6 +940,51 @@ private:
   mutable std::optional<std::optional<SmallVector<int16_t>>> bf16Table;
   /// i8Codes(), computed once.
   mutable std::optional<std::optional<I8Codes>> i8CodesCache;
+  /// What i8Codes() returns (see there).
+  std::optional<I8Codes> computeI8Codes() const {
+    SmallVector<float> t = conv::decodeTable(f);
+    size_t n = size_t(1) << codeBits();
+    if (t.size() != n)
+      return std::nullopt;
+    for (int e = 0; e <= 8; ++e) {
+      float unit = std::ldexp(1.0f, -e);
+      SmallVector<int64_t> v;
+      for (float x : t) {
+        float y = x / unit;
+        if (!std::isfinite(y) || y != std::nearbyint(y) || std::fabs(y) > 255)
+          break;
+        v.push_back(static_cast<int64_t>(y));
+      }
+      if (v.size() != n)
+        continue;
+      int64_t lo = *llvm::min_element(v), hi = *llvm::max_element(v);
+      if (hi - lo > 255)
+        return std::nullopt;
+      I8Codes r;
+      r.unit = unit;
+      r.offset = -lo;
+      bool identity = true, flip = true;
+      for (size_t c = 0; c < n; ++c) {
+        int64_t u = v[c] + r.offset;
+        identity = identity && u == int64_t(c);
+        flip = flip && u == int64_t(c ^ 0x80);
+      }
+      if (identity)
+        r.map = I8Codes::Map::Identity;
+      else if (flip && n == 256)
+        r.map = I8Codes::Map::FlipSign;
+      else if (n <= 16) {
+        r.map = I8Codes::Map::Table;
+        for (int64_t i = 0; i < 64; ++i)
+          r.table.push_back(static_cast<int8_t>(
+              static_cast<uint8_t>(v[i % 16 % n] + r.offset)));
+      } else {
+        return std::nullopt;
+      }
+      return r;
+    }
+    return std::nullopt;
+  }
 
   Value code() { return sec[unsigned(Section::Codes)]; }
   int64_t codeBytes() {
@@ -1967,10 +1976,7 @@ Value permuteActivations(OpBuilder &b, Location loc, Value x,
   int64_t M = xTy.getShape()[0];
   Type f32 = b.getF32Type();
   auto vt = VectorType::get({p.codes}, f32);
-  SmallVector<int64_t> mask(p.codes);
-  for (int64_t s = 0; s < p.planes; ++s)
-    for (int64_t j = 0; j < p.lanes; ++j)
-      mask[s * p.lanes + j] = p.element(s, j);
+  SmallVector<int64_t> mask = p.planeOrder();
   Value dst = allocTemporary(b, loc, cast<RankedTensorType>(xTy.clone(f32)));
   auto ml = scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, M),
                                cIdx(b, loc, 1), ValueRange{dst});
@@ -2025,10 +2031,7 @@ BF16Activations splitActivationsBF16(OpBuilder &b, Location loc, Value x,
   auto vt = VectorType::get({C}, f32);
   auto bvt = VectorType::get({C}, bf16);
   auto i32v = VectorType::get({C}, b.getI32Type());
-  SmallVector<int64_t> order(C);
-  for (int64_t s = 0; s < p.planes; ++s)
-    for (int64_t j = 0; j < L; ++j)
-      order[s * L + j] = p.element(s, j);
+  SmallVector<int64_t> order = p.planeOrder();
   // Plane s of the result: hi lanes [s L, s L + L), then lo lanes.
   SmallVector<int64_t> merge;
   for (int64_t s = 0; s < p.planes; ++s) {
@@ -2158,10 +2161,7 @@ I8Activations quantizeActivationsI8(OpBuilder &b, Location loc, Value x,
     return arith::ConstantOp::create(b, loc, t, DenseElementsAttr::get(t, a))
         .getResult();
   };
-  SmallVector<int64_t> order, blockOf, laneBlock;
-  for (int64_t s = 0; s < P; ++s)
-    for (int64_t j = 0; j < p.bytes; ++j)
-      order.push_back(p.element(s, j));
+  SmallVector<int64_t> order = p.planeOrder(), blockOf, laneBlock;
   for (int64_t i = 0; i < C; ++i)
     blockOf.push_back(i / B);
   for (int64_t j = 0; j < L; ++j)
