@@ -32,3 +32,48 @@ void qforge::num::quantizeActivationsInt8(const float *x, int64_t n, int8_t *q,
       q[i] = ok ? static_cast<int8_t>(std::nearbyint(x[i] * inv)) : 0;
   }
 }
+
+std::optional<Int8CodeMap>
+qforge::num::int8CodeMap(const std::vector<float> &values, bool allowWide) {
+  if (values.empty())
+    return std::nullopt;
+  for (float v : values)
+    if (!std::isfinite(v))
+      return std::nullopt;
+  // The codes' values divided by 2^-e, rounded (roundeven, exact in f64);
+  // nullopt when they span more than `span`.
+  auto scaled = [&](int e, bool exact,
+                    int64_t span) -> std::optional<std::vector<int64_t>> {
+    std::vector<int64_t> q;
+    for (float v : values) {
+      double y = std::ldexp(static_cast<double>(v), e);
+      double r = std::nearbyint(y);
+      if ((exact && r != y) || std::fabs(r) > double(span))
+        return std::nullopt;
+      q.push_back(static_cast<int64_t>(r));
+    }
+    auto [lo, hi] = std::minmax_element(q.begin(), q.end());
+    if (*hi - *lo > span)
+      return std::nullopt;
+    return q;
+  };
+  auto make = [&](int e, const std::vector<int64_t> &q, bool wide) {
+    Int8CodeMap m;
+    m.unit = std::ldexp(1.0f, -e);
+    m.offset = -*std::min_element(q.begin(), q.end());
+    m.wide = wide;
+    for (int64_t v : q)
+      m.u.push_back(static_cast<uint16_t>(v + m.offset));
+    return m;
+  };
+  for (int e = 0; e <= 8; ++e)
+    if (std::optional<std::vector<int64_t>> q = scaled(e, true, 255))
+      return make(e, *q, false);
+  if (!allowWide)
+    return std::nullopt;
+  // The smallest unit whose rounded values fit 16 bits.
+  for (int e = 126; e >= -126; --e)
+    if (std::optional<std::vector<int64_t>> q = scaled(e, false, 65535))
+      return make(e, *q, true);
+  return std::nullopt;
+}

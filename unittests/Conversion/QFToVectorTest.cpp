@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -222,22 +223,54 @@ std::vector<float> quantizedActivations(const KernelInfo &k,
   return out;
 }
 
-/// The i8 result against the exact activations: every activation is within
-/// half a block scale (max |x| of its block / 254) of its quantized value.
+/// The weights as dot-precision=i8 kernels multiply them: `ref` itself,
+/// except for formats with a wide Int8CodeMap (tables whose values are not
+/// small integers, e.g. nf4), whose table values w(c) are rounded to
+/// multiples of the map's unit: q dequantized with that table inline.
+std::vector<float> i8Weights(const QuantizedTensor &q,
+                             const std::vector<float> &ref) {
+  const FormatSpec &f = q.format;
+  if (f.kind != ElementKind::Lut || f.layout != Layout::Plain)
+    return ref;
+  std::vector<float> table;
+  for (double v : f.tableValues())
+    table.push_back(static_cast<float>(v));
+  std::optional<Int8CodeMap> cm = int8CodeMap(table, table.size() <= 16);
+  EXPECT_TRUE(cm.has_value()) << "no int8 code map";
+  if (!cm || !cm->wide)
+    return ref;
+  QuantizedTensor r = q;
+  r.format.table = TableKind::Inline;
+  r.format.inlineTable.clear();
+  for (size_t c = 0; c < table.size(); ++c)
+    r.format.inlineTable.push_back(cm->value(c));
+  std::vector<float> out(ref.size());
+  Status st = dequantize(r, out.data(), 1);
+  EXPECT_TRUE(st) << st.message();
+  return out;
+}
+
+/// The i8 result against the exact activations and weights: every
+/// activation is within half a block scale (max |x| of its block / 254) of
+/// its quantized value, and the kernel multiplies the weights `refW`.
 void checkI8AgainstExact(const KernelInfo &k, const std::vector<float> &x,
                          const std::vector<float> &ref,
+                         const std::vector<float> &refW,
                          const std::vector<float> &out, double tol) {
   for (int64_t m = 0; m < k.m; ++m)
     for (int64_t n = 0; n < k.rows; ++n) {
       double dot = 0, bound = 0, mag = 0;
       for (int64_t c = 0; c < k.cols; ++c) {
-        double w = ref[n * k.cols + c];
+        double w = refW[n * k.cols + c];
+        // The weights' rounding (wide code maps).
+        bound += std::fabs(double(x[m * k.cols + c])) *
+                 std::fabs(w - double(ref[n * k.cols + c]));
         int64_t b0 = c / kInt8ActivationBlock * kInt8ActivationBlock;
         double mx = 0;
         for (int64_t i = b0; i < std::min(k.cols, b0 + kInt8ActivationBlock);
              ++i)
           mx = std::max(mx, std::fabs(double(x[m * k.cols + i])));
-        dot += double(x[m * k.cols + c]) * w;
+        dot += double(x[m * k.cols + c]) * double(ref[n * k.cols + c]);
         bound += std::fabs(w) * mx / 254;
         mag += std::fabs(double(x[m * k.cols + c]) * w);
       }
@@ -389,11 +422,13 @@ TEST_P(CPUKernel, MatchesReference) {
     }
     if (i8) {
       std::vector<float> xq = quantizedActivations(k, x);
-      checkGemv(k, xq, ref, out, tol);
-      // And within a few activation scales of the unquantized product.
-      checkI8AgainstExact(k, x, ref, out, tol);
+      std::vector<float> refW = i8Weights(q, ref);
+      checkGemv(k, xq, refW, out, tol);
+      // And within a few activation scales (and the weights' rounding) of
+      // the exact product.
+      checkI8AgainstExact(k, x, ref, refW, out, tol);
       if (!narrow && variant == 0)
-        checkI8Special(k, q, x, ref);
+        checkI8Special(k, q, x, refW);
       continue;
     }
     checkGemv(k, x, ref, out, tol);

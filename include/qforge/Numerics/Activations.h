@@ -18,6 +18,8 @@
 #define QFORGE_NUMERICS_ACTIVATIONS_H
 
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 namespace qforge::num {
 
@@ -33,6 +35,41 @@ constexpr int64_t kInt8ActivationBlock = 32;
 /// over it is NaN.
 void quantizeActivationsInt8(const float *x, int64_t n, int8_t *q,
                              float *scales);
+
+/// How the integer dot products of `dot-precision=i8` read a format's codes.
+/// vpdpbusd multiplies unsigned bytes by the signed activation codes, so
+/// code c becomes the unsigned integer u(c) = w(c) / unit + offset, with
+/// w(c) the value the kernel multiplies in place of the decoded value v(c)
+/// (before the group scale) and `unit` a power of two, so that
+///
+///   sum_k w(c_k) x_k = unit * (sum_k u(c_k) x_k - offset * sum_k x_k)
+///
+/// exactly in integers. Narrow maps (`wide` false): every v(c) is an
+/// integer multiple of unit = 2^-e (0 <= e <= 8) and u(c) <= 255, so
+/// w(c) = v(c). Wide maps (only when asked for, for tables whose values
+/// are not such integers: nf4, the CRD tables, user tables): u(c) has 16
+/// bits (the kernel multiplies its high and low bytes separately) and
+/// w(c) = unit * roundeven(v(c) / unit), unit the smallest power of two for
+/// which every u(c) <= 65535, i.e. |w(c) - v(c)| <= unit / 2 (nf4: unit
+/// 2^-14, at most 2^-15 per value).
+struct Int8CodeMap {
+  float unit = 1.0f;
+  int64_t offset = 0;
+  bool wide = false;
+  /// u(c) for every code c.
+  std::vector<uint16_t> u;
+  /// w(c) = unit * (u(c) - offset), exact in f32.
+  float value(size_t c) const {
+    return unit * static_cast<float>(static_cast<int64_t>(u[c]) - offset);
+  }
+};
+
+/// The Int8CodeMap of the decoded values `values` (indexed by code), or
+/// nullopt when a value is not finite, when no narrow map exists and
+/// `allowWide` is false, or when no map exists (values spanning more than
+/// 2^16 - 1 units of the largest power of two below 2^-126 or above 2^126).
+std::optional<Int8CodeMap> int8CodeMap(const std::vector<float> &values,
+                                       bool allowWide);
 
 } // namespace qforge::num
 

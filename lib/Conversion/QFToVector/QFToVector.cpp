@@ -592,23 +592,27 @@ public:
     return out;
   }
 
-  /// How dot-precision=i8 turns a code c into the unsigned byte that
-  /// vpdpbusd multiplies: u(c) = v(c) / unit + offset, v(c) the decoded
-  /// value before the scale; every v(c) is an integer multiple of `unit`
-  /// (a power of two) and every u(c) is in [0, 255], so that
-  /// sum v(c_k) x_k = unit * (sum u(c_k) x_k - offset * sum x_k) exactly.
+  /// How dot-precision=i8 turns a code c into the unsigned byte(s) that
+  /// vpdpbusd multiplies (num::Int8CodeMap): u(c) = w(c) / unit + offset,
+  /// w(c) the decoded value before the scale (wide maps: rounded to a
+  /// multiple of `unit`, a power of two), so that
+  /// sum w(c_k) x_k = unit * (sum u(c_k) x_k - offset * sum x_k) exactly.
+  /// Narrow maps have u(c) in [0, 255]; wide ones in [0, 65535], multiplied
+  /// as a low and a high byte (Map::Table only).
   struct I8Codes {
     enum class Map { Identity, FlipSign, Table } map = Map::Identity;
-    /// Map::Table: u of codes 0..15, repeated in each 16-byte lane (vpshufb).
-    SmallVector<int8_t> table;
+    /// Map::Table: the (low) byte of u of codes 0..15, repeated in each
+    /// 16-byte lane (vpshufb); wide maps: `tableHi` the high bytes.
+    SmallVector<int8_t> table, tableHi;
     float unit = 1.0f;
     int64_t offset = 0;
+    bool wide = false;
   };
 
-  /// The I8Codes of the format, or nullopt when its decoded values are not
-  /// small integer multiples of a power of two (nf4 and other rounded
-  /// tables, NaN codes) or a byte map would need more than 16 entries.
-  /// Computed once per decoder.
+  /// The I8Codes of the format, or nullopt when its decoded values are
+  /// neither small integer multiples of a power of two nor at most 16
+  /// finite values (a wide map: nf4 and other rounded tables), e.g. 8-bit
+  /// minifloats or NaN codes. Computed once per decoder.
   const std::optional<I8Codes> &i8Codes() const {
     if (!i8CodesCache)
       i8CodesCache = computeI8Codes();
@@ -656,7 +660,9 @@ public:
 
   /// The unsigned bytes u(c) (I8Codes) of the int8-byte chunk starting at
   /// flat element `e`, one vector<64xi8> per plane: a shift and a mask per
-  /// plane, then a vpshufb lookup (or a sign flip) unless u(c) = c.
+  /// plane, then a vpshufb lookup (or a sign flip) unless u(c) = c. Wide
+  /// maps: two vectors per plane, the low bytes of u(c) (at 2 s) and the
+  /// high bytes (at 2 s + 1), one vpshufb each.
   SmallVector<Value> decodeI8Planes(Value e, const Planes &p) {
     Value bytes = chunkBytes(e, p);
     auto v8 = VectorType::get({p.bytes}, b.getI8Type());
@@ -670,10 +676,13 @@ public:
     // i8Geometry checked i8Codes(), which made `p`.
     const I8Codes &ic = *i8Codes();
     unsigned bits = codeBits();
-    Value table;
+    Value table, tableHi;
     if (ic.map == I8Codes::Map::Table)
       table = arith::ConstantOp::create(
           b, loc, v8, DenseElementsAttr::get(v8, ArrayRef<int8_t>(ic.table)));
+    if (ic.wide)
+      tableHi = arith::ConstantOp::create(
+          b, loc, v8, DenseElementsAttr::get(v8, ArrayRef<int8_t>(ic.tableHi)));
     SmallVector<Value> out;
     for (int64_t s = 0; s < p.planes; ++s) {
       Value c = bytes;
@@ -684,11 +693,19 @@ public:
         if (sh + bits < 8)
           c = arith::AndIOp::create(b, loc, c, splat((1 << bits) - 1));
       }
-      if (ic.map == I8Codes::Map::FlipSign)
+      if (ic.map == I8Codes::Map::FlipSign) {
         c = arith::XOrIOp::create(b, loc, c, splat(0x80));
-      else if (table)
-        c = callIntrinsic(b, loc, v8, "llvm.x86.avx512.pshuf.b.512",
-                          ValueRange{table, c});
+      } else if (table) {
+        if (tableHi) {
+          out.push_back(callIntrinsic(b, loc, v8, "llvm.x86.avx512.pshuf.b.512",
+                                      ValueRange{table, c}));
+          c = callIntrinsic(b, loc, v8, "llvm.x86.avx512.pshuf.b.512",
+                            ValueRange{tableHi, c});
+        } else {
+          c = callIntrinsic(b, loc, v8, "llvm.x86.avx512.pshuf.b.512",
+                            ValueRange{table, c});
+        }
+      }
       out.push_back(c);
     }
     return out;
@@ -940,50 +957,43 @@ private:
   mutable std::optional<std::optional<SmallVector<int16_t>>> bf16Table;
   /// i8Codes(), computed once.
   mutable std::optional<std::optional<I8Codes>> i8CodesCache;
-  /// What i8Codes() returns (see there).
+  /// What i8Codes() returns (see there): num::int8CodeMap of the decoded
+  /// values, wide where a byte lookup (at most 16 codes) can read it.
   std::optional<I8Codes> computeI8Codes() const {
     SmallVector<float> t = conv::decodeTable(f);
     size_t n = size_t(1) << codeBits();
     if (t.size() != n)
       return std::nullopt;
-    for (int e = 0; e <= 8; ++e) {
-      float unit = std::ldexp(1.0f, -e);
-      SmallVector<int64_t> v;
-      for (float x : t) {
-        float y = x / unit;
-        if (!std::isfinite(y) || y != std::nearbyint(y) || std::fabs(y) > 255)
-          break;
-        v.push_back(static_cast<int64_t>(y));
-      }
-      if (v.size() != n)
-        continue;
-      int64_t lo = *llvm::min_element(v), hi = *llvm::max_element(v);
-      if (hi - lo > 255)
-        return std::nullopt;
-      I8Codes r;
-      r.unit = unit;
-      r.offset = -lo;
-      bool identity = true, flip = true;
-      for (size_t c = 0; c < n; ++c) {
-        int64_t u = v[c] + r.offset;
-        identity = identity && u == int64_t(c);
-        flip = flip && u == int64_t(c ^ 0x80);
-      }
-      if (identity)
-        r.map = I8Codes::Map::Identity;
-      else if (flip && n == 256)
-        r.map = I8Codes::Map::FlipSign;
-      else if (n <= 16) {
-        r.map = I8Codes::Map::Table;
-        for (int64_t i = 0; i < 64; ++i)
-          r.table.push_back(static_cast<int8_t>(
-              static_cast<uint8_t>(v[i % 16 % n] + r.offset)));
-      } else {
-        return std::nullopt;
-      }
-      return r;
+    std::optional<num::Int8CodeMap> cm =
+        num::int8CodeMap(std::vector<float>(t.begin(), t.end()), n <= 16);
+    if (!cm)
+      return std::nullopt;
+    I8Codes r;
+    r.unit = cm->unit;
+    r.offset = cm->offset;
+    r.wide = cm->wide;
+    bool identity = !cm->wide, flip = !cm->wide;
+    for (size_t c = 0; c < n; ++c) {
+      identity = identity && cm->u[c] == c;
+      flip = flip && cm->u[c] == (c ^ 0x80);
     }
-    return std::nullopt;
+    if (identity)
+      r.map = I8Codes::Map::Identity;
+    else if (flip && n == 256)
+      r.map = I8Codes::Map::FlipSign;
+    else if (n <= 16) {
+      r.map = I8Codes::Map::Table;
+      for (int64_t i = 0; i < 64; ++i) {
+        uint16_t u = cm->u[i % 16 % n];
+        r.table.push_back(static_cast<int8_t>(static_cast<uint8_t>(u)));
+        if (r.wide)
+          r.tableHi.push_back(
+              static_cast<int8_t>(static_cast<uint8_t>(u >> 8)));
+      }
+    } else {
+      return std::nullopt;
+    }
+    return r;
   }
 
   Value code() { return sec[unsigned(Section::Codes)]; }
@@ -2524,6 +2534,7 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
         pg = ip;
   bool pairs = pg && pg->bf16Pairs;
   bool bytesI8 = pg && pg->i8Bytes;
+  bool wideI8 = bytesI8 && dec.i8Codes()->wide;
   // C elements per step, decoded as P vectors of L lanes (bf16 pairs: P
   // vectors of 2 L bf16 lanes, summed pairwise into L f32 lanes).
   int64_t C = pg ? pg->codes : dec.vectorWidth();
@@ -2532,6 +2543,15 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   auto accTy = VectorType::get({L ? L : 1}, f32);
   Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
   Value xs = x, unscale, xScales, xCorr;
+  // Wide i8 maps: the high bytes' chains start at 0 and are shifted by 8.
+  Value zeroI32, eight;
+  if (wideI8) {
+    auto l32 = VectorType::get({L}, b.getI32Type());
+    zeroI32 = arith::ConstantOp::create(
+        b, loc, l32, DenseElementsAttr::get(l32, b.getI32IntegerAttr(0)));
+    eight = arith::ConstantOp::create(
+        b, loc, l32, DenseElementsAttr::get(l32, b.getI32IntegerAttr(8)));
+  }
   if (bytesI8) {
     const WeightDecoder::I8Codes &ic = *dec.i8Codes();
     I8Activations ia =
@@ -2702,8 +2722,21 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                 // offset correction, then scaled by the activation blocks'
                 // and the weight groups' scales.
                 Value d = xcor[m];
-                for (int64_t s = 0; s < P; ++s)
-                  d = dotU8S8(b, loc, d, planes[s], xv[m * P + s]);
+                if (wideI8) {
+                  // Low and high bytes of u(c) in two chains, then
+                  // d + 256 h (below 2^31: docs/passes.md).
+                  Value h;
+                  for (int64_t s = 0; s < P; ++s) {
+                    d = dotU8S8(b, loc, d, planes[2 * s], xv[m * P + s]);
+                    h = dotU8S8(b, loc, h ? h : zeroI32, planes[2 * s + 1],
+                                xv[m * P + s]);
+                  }
+                  d = arith::AddIOp::create(
+                      b, loc, d, arith::ShLIOp::create(b, loc, h, eight));
+                } else {
+                  for (int64_t s = 0; s < P; ++s)
+                    d = dotU8S8(b, loc, d, planes[s], xv[m * P + s]);
+                }
                 Value t = arith::MulFOp::create(
                     b, loc, arith::SIToFPOp::create(b, loc, accTy, d), xsc[m]);
                 acc =

@@ -78,19 +78,48 @@ func.func @gemv_int8(%x: tensor<1x256xf32>, %w: !qf.tensor<8x256xf32, #qf.format
 
 // -----
 
-// Formats that keep the f32 planes: nf4 (its values are not small integers
-// times a power of two), zero points, outliers, and rows that are not a
-// multiple of the 128-code chunk.
+// nf4: its values are not small integers times a power of two, so the
+// table is rounded to multiples of 2^-14 (the activation scales carry the
+// unit, 6.1035e-05) and each code maps to 16 bits, u = w / 2^-14 + 16384:
+// per plane two vpshufb lookups (low and high bytes) into two vpdpbusd
+// chains, the low one started at the correction, then low + (high << 8).
 // CHECK-LABEL: func.func @gemv_nf4
-// CHECK-NOT: vpdpbusd
-// CHECK: llvm.x86.avx512.permvar.sf.512
-// CHECK-NOT: vpdpbusd
-// CHECK: return
+// CHECK: arith.constant 6.10351563E-5 : f32
+// CHECK: scf.for
+// CHECK: %[[LO0:.*]] = func.call @llvm.x86.avx512.pshuf.b.512(%[[TLO:.*]], %[[C0:.*]]) :
+// CHECK: %[[HI0:.*]] = func.call @llvm.x86.avx512.pshuf.b.512(%[[THI:.*]], %[[C0]]) :
+// CHECK: %[[LO1:.*]] = func.call @llvm.x86.avx512.pshuf.b.512(%[[TLO]], %[[C1:.*]]) :
+// CHECK: %[[HI1:.*]] = func.call @llvm.x86.avx512.pshuf.b.512(%[[THI]], %[[C1]]) :
+// CHECK: %[[D0:.*]] = func.call @llvm.x86.avx512.vpdpbusd.512(%{{.*}}, %[[LO0]], %[[X0:.*]]) :
+// CHECK: %[[H0:.*]] = func.call @llvm.x86.avx512.vpdpbusd.512(%{{.*}}, %[[HI0]], %[[X0]]) :
+// CHECK: %[[D1:.*]] = func.call @llvm.x86.avx512.vpdpbusd.512(%[[D0]], %[[LO1]], %[[X1:.*]]) :
+// CHECK: %[[H1:.*]] = func.call @llvm.x86.avx512.vpdpbusd.512(%[[H0]], %[[HI1]], %[[X1]]) :
+// CHECK: %[[SH:.*]] = arith.shli %[[H1]], %{{.*}} : vector<16xi32>
+// CHECK: %[[SUM:.*]] = arith.addi %[[D1]], %[[SH]] : vector<16xi32>
+// CHECK: arith.sitofp %[[SUM]] : vector<16xi32> to vector<16xf32>
 // ASM-LABEL: gemv_nf4:
-// ASM-NOT: vpdpbusd
+// ASM-DAG: vpshufb {{.*}}%zmm
+// ASM-DAG: vpdpbusd {{.*}}%zmm
+// ASM-DAG: vpslld $8, {{.*}}%zmm
 // ASM: retq
 func.func @gemv_nf4(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"nf4:g64">>) -> tensor<1x4xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"nf4:g64">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// Formats that keep the f32 planes: 8-bit minifloats (256 values that are
+// not small integers, too many for a byte lookup), zero points, outliers,
+// and rows that are not a multiple of the 128-code chunk.
+// CHECK-LABEL: func.func @gemv_e4m3
+// CHECK-NOT: vpdpbusd
+// CHECK: return
+// ASM-LABEL: gemv_e4m3:
+// ASM-NOT: vpdpbusd
+// ASM: retq
+func.func @gemv_e4m3(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"e4m3:g64">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"e4m3:g64">> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
 
