@@ -376,7 +376,8 @@ public:
     int64_t groupsPerChunk = 1;
     /// q4_0 / iq4_nl word lanes (x86): a chunk is lanes / 4 consecutive
     /// blocks, lane j the 4-byte word j % 4 of the codes of block j / 4;
-    /// each block is one group (its f16 scale).
+    /// each block is one group (its f16 scale). With int8 bytes also q8_0:
+    /// two blocks, their 64 code bytes side by side.
     bool ggufWords = false;
     /// bf16 pairs (x86 with AVX512_BF16, `dot-precision=bf16x2`): the
     /// word-lane chunk is read as 2 * lanes i16 lanes, each holding
@@ -398,6 +399,8 @@ public:
     /// pairs, i16 lane j; for int8 bytes, byte j).
     int64_t element(int64_t s, int64_t j) const {
       if (i8Bytes) {
+        if (ggufWords && planes == 1) // q8_0: code byte j of the chunk
+          return j;
         if (ggufWords) // byte j % 16 of block j / 16; s = 1: high nibble
           return 32 * (j / 16) + 16 * s + j % 16;
         return planes * j + s;
@@ -635,6 +638,16 @@ public:
       q.planes = 8 / codeBits();
       return q;
     }
+    if (f.layout == Layout::Q8_0) {
+      // Two blocks per chunk, 8 lanes (32 codes) per block and scale.
+      q = Planes();
+      q.i8Bytes = q.ggufWords = q.wordLanes = true;
+      q.bytes = q.codes = 64;
+      q.planes = 1;
+      q.lanes = 16;
+      q.groupsPerChunk = 2;
+      return q.codes <= cols ? std::optional<Planes>(q) : std::nullopt;
+    }
     if (f.layout != Layout::Plain || f.bits != 8 ||
         f.kind != num::ElementKind::Int)
       return std::nullopt;
@@ -711,16 +724,16 @@ public:
     return out;
   }
 
-  /// Picks bytes of the lanes / 4 consecutive q4_0 / iq4_nl blocks of a
-  /// ggufWords chunk starting at flat element `e` (72 bytes on AVX-512):
-  /// result k is byte pick[k] of the chunk. The chunk is read as two
-  /// overlapping vectors of 16 bytes per block, at its start and at its
-  /// end, so that both reads stay inside it, and the bytes are picked by
-  /// one two-source shuffle (vpermt2b / vpermt2w) instead of a load per
-  /// block and one per scale.
+  /// Picks bytes of the groupsPerChunk consecutive blocks of a ggufWords
+  /// chunk starting at flat element `e` (AVX-512: 4 q4_0 / iq4_nl blocks,
+  /// 72 bytes, or 2 q8_0 blocks, 68 bytes): result k is byte pick[k] of the
+  /// chunk. The chunk is read as two overlapping vectors of its blocks'
+  /// code bytes, at its start and at its end, so that both reads stay
+  /// inside it, and the bytes are picked by one two-source shuffle
+  /// (vpermt2b / vpermt2w) instead of a load per block and one per scale.
   Value pickGGUFChunkBytes(Value e, const Planes &p, ArrayRef<int64_t> pick) {
     int64_t nb = p.groupsPerChunk, bb = num::ggufBlockBytes(f.layout);
-    int64_t n = 16 * nb, tailStart = (bb - 16) * nb;
+    int64_t n = (bb - 2) * nb, tailStart = 2 * nb;
     Value off = arith::MulIOp::create(
         b, loc, arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 32)),
         cIdx(b, loc, bb));
@@ -750,7 +763,7 @@ public:
       Value scales = conv::emitDecodeScale(b, loc, num::ScaleType::F16, raw);
       SmallVector<int64_t> mask;
       for (int64_t j = 0; j < p.lanes; ++j)
-        mask.push_back(j / 4);
+        mask.push_back(j / (p.lanes / nb));
       return vector::ShuffleOp::create(b, loc, scales, scales, mask);
     }
     if (p.groupsPerChunk == 1) {
@@ -777,11 +790,11 @@ public:
   Value chunkBytes(Value e, const Planes &p) {
     Value bytes;
     if (p.ggufWords) {
-      // The 16 code bytes of each of the chunk's blocks, side by side.
-      int64_t bb = num::ggufBlockBytes(f.layout);
+      // The code bytes of each of the chunk's blocks, side by side.
+      int64_t bb = num::ggufBlockBytes(f.layout), cb = bb - 2;
       SmallVector<int64_t> pick;
       for (int64_t i = 0; i < p.bytes; ++i)
-        pick.push_back(i / 16 * bb + 2 + i % 16);
+        pick.push_back(i / cb * bb + 2 + i % cb);
       bytes = pickGGUFChunkBytes(e, p, pick);
     } else if (f.layout != Layout::Plain) {
       int64_t bb = num::ggufBlockBytes(f.layout);
@@ -951,8 +964,12 @@ public:
   int64_t numel = 0, cols = 0;
 
 private:
-  /// Bits per code of the plane decoders (GGUF 4-bit layouts: 4).
-  unsigned codeBits() const { return f.layout == Layout::Plain ? f.bits : 4; }
+  /// Bits per code of the plane decoders (GGUF layouts: 4, q8_0 8).
+  unsigned codeBits() const {
+    return f.layout == Layout::Plain  ? f.bits
+           : f.layout == Layout::Q8_0 ? 8
+                                      : 4;
+  }
   /// bf16DecodeTable(), computed once (by bf16PairGeometry).
   mutable std::optional<std::optional<SmallVector<int16_t>>> bf16Table;
   /// i8Codes(), computed once.

@@ -78,6 +78,28 @@ func.func @gemv_int8(%x: tensor<1x256xf32>, %w: !qf.tensor<8x256xf32, #qf.format
 
 // -----
 
+// q8_0: two 34-byte blocks per chunk, read as two overlapping 64-byte
+// vectors (at the chunk's start and 4 bytes in) whose code bytes one
+// shuffle puts side by side; the sign flip maps them to c + 128; the two
+// f16 scales cover 8 lanes each.
+// CHECK-LABEL: func.func @gemv_q8_0
+// CHECK: scf.for
+// CHECK: arith.constant 34 : index
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [2, 3, {{.*}}, 32, 33, 36, 37, {{.*}}, 62, 63, 124, 125, 126, 127] : vector<64xi8>, vector<64xi8>
+// CHECK: arith.xori {{.*}} : vector<64xi8>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 34, 35] : vector<64xi8>, vector<64xi8>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1] : vector<2xf32>, vector<2xf32>
+// CHECK: llvm.x86.avx512.vpdpbusd.512
+// ASM-LABEL: gemv_q8_0:
+// ASM: vpdpbusd
+// ASM: retq
+func.func @gemv_q8_0(%x: tensor<1x256xf32>, %w: !qf.tensor<8x256xf32, #qf.format<"q8_0">>) -> tensor<1x8xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x256xf32>, !qf.tensor<8x256xf32, #qf.format<"q8_0">> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
 // nf4: its values are not small integers times a power of two, so the
 // table is rounded to multiples of 2^-14 (the activation scales carry the
 // unit, 6.1035e-05) and each code maps to 16 bits, u = w / 2^-14 + 16384:
