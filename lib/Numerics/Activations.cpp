@@ -73,7 +73,14 @@ qforge::num::int8CodeMap(const std::vector<float> &values, bool allowWide) {
     return std::nullopt;
   // The smallest unit whose rounded values fit 16 bits.
   for (int e = 126; e >= -126; --e)
-    if (std::optional<std::vector<int64_t>> q = scaled(e, false, 65535))
-      return make(e, *q, true);
+    if (std::optional<std::vector<int64_t>> q = scaled(e, false, 65535)) {
+      Int8CodeMap m = make(e, *q, true);
+      // Values near FLT_MAX may round to a multiple of the unit beyond it
+      // (a larger unit only rounds further).
+      for (size_t c = 0; c < m.u.size(); ++c)
+        if (!std::isfinite(m.value(c)))
+          return std::nullopt;
+      return m;
+    }
   return std::nullopt;
 }

@@ -138,6 +138,9 @@ TEST(Int8CodeMap, NonFiniteValuesHaveNoMap) {
           .has_value());
   EXPECT_FALSE(int8CodeMap({1.0f, std::numeric_limits<float>::infinity()}, true)
                    .has_value());
+  // FLT_MAX would round to 2^128 at the unit 2^113 that its span needs.
+  float big = std::numeric_limits<float>::max();
+  EXPECT_FALSE(int8CodeMap({-big, big}, true).has_value());
   // A span of 2^20 between two values still fits 16 bits at a unit of 2^5.
   std::optional<Int8CodeMap> m = int8CodeMap({-1048576.0f, 0.3f}, true);
   ASSERT_TRUE(m.has_value());

@@ -184,16 +184,20 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
     to nearest even; as `qforge::num::quantizeActivationsInt8`), like
     llama.cpp's q8_0 activations. Formats whose decoded values are integer
     multiples of a power of two within 255 of each other (int1/2/4/8
-    without zero points, e2m1 / mxfp4, q4_0, iq4_nl; not nf4, zero points,
-    double quantization or outliers) and rows whose length is a multiple of
-    the chunk (128 4-bit codes) read 64 code bytes per chunk, map each
-    plane's codes to unsigned bytes (a shift, a mask and a `vpshufb`
-    lookup, or nothing for q4_0), and multiply them by the activation
-    bytes with `vpdpbusd` into exact i32 lane sums, which are converted and
-    scaled by the activation blocks' and the weight groups' scales. The
-    result is the f32 dot product with the quantized activations (each
-    within half a block scale of x); a block with a NaN or infinite
-    activation gives NaN. Other formats keep the f32 path.
+    without zero points, e2m1 / mxfp4, q4_0, iq4_nl, q8_0) and rows whose
+    length is a multiple of the chunk (128 4-bit codes, 64 8-bit codes)
+    read 64 code bytes per chunk, map each plane's codes to unsigned bytes
+    (a shift, a mask and a `vpshufb` lookup, a sign flip, or nothing for
+    q4_0), and multiply them by the activation bytes with `vpdpbusd` into
+    exact i32 lane sums, which are converted and scaled by the activation
+    blocks' and the weight groups' scales. Tables of at most 16 other
+    finite values (nf4, CRD and inline tables) are rounded to 16-bit
+    multiples of a power of two (`qforge::num::int8CodeMap`; nf4: 2^-14)
+    and multiplied as low and high bytes. The result is the f32 dot
+    product of those weights with the quantized activations (each within
+    half a block scale of x); a block with a NaN or infinite activation
+    gives NaN. Other formats (learned codebooks, 8-bit minifloats, zero
+    points, double quantization, outliers) keep the f32 path.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
@@ -214,8 +218,9 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
            "Fused GEMV dot products: f32 (f32 products, the default), "
            "bf16x2 (bf16 weights times activations split into two bf16 "
            "halves; target avx512 on a CPU with AVX512_BF16) or i8 (integer "
-           "weights times activations quantized to int8 in blocks of 32; "
-           "target avx512 on a CPU with AVX512_VNNI)">,
+           "weights, tables of up to 16 other values rounded to 16-bit "
+           "multiples of a power of two, times activations quantized to "
+           "int8 in blocks of 32; target avx512 on a CPU with AVX512_VNNI)">,
   ];
 }
 

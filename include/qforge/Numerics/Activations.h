@@ -66,8 +66,9 @@ struct Int8CodeMap {
 
 /// The Int8CodeMap of the decoded values `values` (indexed by code), or
 /// nullopt when a value is not finite, when no narrow map exists and
-/// `allowWide` is false, or when no map exists (values spanning more than
-/// 2^16 - 1 units of the largest power of two below 2^-126 or above 2^126).
+/// `allowWide` is false, or when no wide map exists either (values
+/// spanning more than 65535 units of 2^126, or a value that would round
+/// beyond FLT_MAX).
 std::optional<Int8CodeMap> int8CodeMap(const std::vector<float> &values,
                                        bool allowWide);
 

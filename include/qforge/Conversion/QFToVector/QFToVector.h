@@ -35,11 +35,13 @@ struct QFCPUPipelineOptions
       llvm::cl::init(int64_t(32) << 20)};
   Option<std::string> dotPrecision{
       *this, "dot-precision",
-      llvm::cl::desc("Fused GEMV dot products: f32 (exact products), "
-                     "bf16x2 (bf16 weights times activations split into "
-                     "two bf16 halves; avx512 with AVX512_BF16) or i8 "
-                     "(integer weights times int8 activation blocks; "
-                     "avx512 with AVX512_VNNI)"),
+      llvm::cl::desc(
+          "Fused GEMV dot products: f32 (exact products), "
+          "bf16x2 (bf16 weights times activations split into "
+          "two bf16 halves; avx512 with AVX512_BF16) or i8 "
+          "(integer weights, or tables of up to 16 values rounded to "
+          "16 bits, times int8 activation blocks; "
+          "avx512 with AVX512_VNNI)"),
       llvm::cl::init("f32")};
 };
 
