@@ -497,9 +497,9 @@ public:
   /// to be widened into a lane first. Groups smaller than the chunk (but
   /// covering whole lanes, along the last axis) give each lane its own
   /// scale.
-  std::optional<Planes> wordLaneGeometry() const {
+  std::optional<Planes> wordLaneGeometry(bool allowZeroPoint = false) const {
     if ((target != "avx512" && target != "avx2") || f.layout != Layout::Plain ||
-        f.zeroPoint || f.doubleQuant ||
+        (f.zeroPoint && !allowZeroPoint) || f.doubleQuant ||
         (f.bits != 1 && f.bits != 2 && f.bits != 4) ||
         (f.kind != num::ElementKind::Int && f.kind != num::ElementKind::Float &&
          f.kind != num::ElementKind::Lut))
@@ -628,12 +628,25 @@ public:
   /// format has I8Codes, no zero points, double quantization or outliers;
   /// nullopt otherwise (the fused GEMV keeps the f32 planes).
   std::optional<Planes> i8Geometry(const Planes &p) const {
-    if (target != "avx512" || f.zeroPoint || f.doubleQuant ||
+    if (target != "avx512" || f.doubleQuant ||
         f.kind == num::ElementKind::Learned || numOutliers() != 0 || !i8Codes())
       return std::nullopt;
     Planes q = p;
     q.i8Bytes = true;
     q.bf16Pairs = false;
+    if (f.zeroPoint) {
+      // Codes minus the group's zero point: the codes as unsigned bytes
+      // (u(c) = c), the zero point through the lanes' correction
+      // (zeroPointLanes). 1/2/4-bit word lanes only.
+      std::optional<Planes> w = wordLaneGeometry(/*allowZeroPoint=*/true);
+      const I8Codes &ic = *i8Codes();
+      if (!w || w->lanes != 16 || ic.wide || ic.offset != 0 || ic.unit != 1)
+        return std::nullopt;
+      q = *w;
+      q.i8Bytes = true;
+      q.planes = 8 / codeBits();
+      return q;
+    }
     if (p.wordLanes && p.lanes == 16) {
       q.planes = 8 / codeBits();
       return q;
@@ -783,6 +796,23 @@ public:
     for (int64_t j = 0; j < p.lanes; ++j)
       mask.push_back(j / lanesPerGroup);
     return vector::ShuffleOp::create(b, loc, scales, scales, mask);
+  }
+
+  /// Whether the format has a zero point per group.
+  bool hasZeroPoints() const { return f.zeroPoint; }
+
+  /// The zero points of the chunk starting at flat element `e` as a
+  /// vector<lanes x i32> (each lane its group's), for int8-byte chunks of
+  /// zero-point formats.
+  Value zeroPointLanes(Value e, const Planes &p) {
+    int64_t ng = p.groupsPerChunk;
+    Value raw = readVector(sec[unsigned(Section::ZeroPoints)], groupOf(e), ng);
+    Value zp = arith::ExtUIOp::create(
+        b, loc, VectorType::get({ng}, b.getI32Type()), raw);
+    SmallVector<int64_t> mask;
+    for (int64_t j = 0; j < p.lanes; ++j)
+      mask.push_back(j / (p.lanes / ng));
+    return vector::ShuffleOp::create(b, loc, zp, zp, mask);
   }
 
   /// The packed bytes (vector<p.bytes x i8>) of the plane chunk starting
@@ -2552,6 +2582,9 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   bool pairs = pg && pg->bf16Pairs;
   bool bytesI8 = pg && pg->i8Bytes;
   bool wideI8 = bytesI8 && dec.i8Codes()->wide;
+  // Zero points: the activations' lane corrections are -sum q (offset 1),
+  // multiplied per row and chunk by the lanes' zero points.
+  bool zpI8 = bytesI8 && dec.hasZeroPoints();
   // C elements per step, decoded as P vectors of L lanes (bf16 pairs: P
   // vectors of 2 L bf16 lanes, summed pairwise into L f32 lanes).
   int64_t C = pg ? pg->codes : dec.vectorWidth();
@@ -2572,7 +2605,7 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   if (bytesI8) {
     const WeightDecoder::I8Codes &ic = *dec.i8Codes();
     I8Activations ia =
-        quantizeActivationsI8(b, loc, x, *pg, K, ic.unit, ic.offset);
+        quantizeActivationsI8(b, loc, x, *pg, K, ic.unit, zpI8 ? 1 : ic.offset);
     xs = ia.codes;
     xScales = ia.scales;
     xCorr = ia.corrections;
@@ -2718,13 +2751,15 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
           for (int64_t r = 0; r < R; ++r) {
             Value e = arith::AddIOp::create(b, loc, rowBase[r], c);
             SmallVector<Value> planes;
-            Value scale;
+            Value scale, zpLanes;
             if (pairs) {
               planes = dec.decodeBF16Planes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
             } else if (bytesI8) {
               planes = dec.decodeI8Planes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
+              if (zpI8)
+                zpLanes = dec.zeroPointLanes(e, *pg);
             } else if (pg) {
               planes = dec.decodePlanes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
@@ -2739,6 +2774,8 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                 // offset correction, then scaled by the activation blocks'
                 // and the weight groups' scales.
                 Value d = xcor[m];
+                if (zpLanes) // sum (c - zp) q = sum c q - zp sum q
+                  d = arith::MulIOp::create(b, loc, zpLanes, d);
                 if (wideI8) {
                   // Low and high bytes of u(c) in two chains, then
                   // d + 256 h (below 2^31: docs/passes.md).

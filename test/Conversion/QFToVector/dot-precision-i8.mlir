@@ -132,8 +132,9 @@ func.func @gemv_nf4(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<
 // -----
 
 // Formats that keep the f32 planes: 8-bit minifloats (256 values that are
-// not small integers, too many for a byte lookup), zero points, outliers,
-// and rows that are not a multiple of the 128-code chunk.
+// not small integers, too many for a byte lookup), double quantization,
+// 8-bit zero-point codes, outliers, and rows that are not a multiple of
+// the 128-code chunk.
 // CHECK-LABEL: func.func @gemv_e4m3
 // CHECK-NOT: vpdpbusd
 // CHECK: return
@@ -147,9 +148,43 @@ func.func @gemv_e4m3(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format
 
 // -----
 
-// CHECK-LABEL: func.func @gemv_zp
+// CHECK-LABEL: func.func @gemv_nvfp4
 // CHECK-NOT: vpdpbusd
 // CHECK: return
+func.func @gemv_nvfp4(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"nvfp4">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"nvfp4">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @gemv_uint8_zp
+// CHECK-NOT: vpdpbusd
+// CHECK: return
+func.func @gemv_uint8_zp(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"uint8:g64:zp">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"uint8:g64:zp">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// Zero points (uint4:g32:zp): the codes are the unsigned bytes themselves
+// (no lookup); the activations' lane corrections are -sum q (times the
+// constant -1), and each row and chunk starts its vpdpbusd chain at the
+// lanes' zero points (4 groups of 32: 4 bytes, widened and spread over 4
+// lanes each) times those corrections, i.e. sum (c - zp) q.
+// CHECK-LABEL: func.func @gemv_zp
+// CHECK: arith.constant dense<-1> : vector<16xi32>
+// CHECK: scf.for
+// CHECK-NOT: pshuf.b
+// CHECK: %[[ZB:.*]] = arith.extui %{{.*}} : vector<4xi8> to vector<4xi32>
+// CHECK: %[[ZL:.*]] = vector.shuffle %[[ZB]], %[[ZB]] [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3] : vector<4xi32>, vector<4xi32>
+// CHECK: %[[C:.*]] = arith.muli %[[ZL]], %{{.*}} : vector<16xi32>
+// CHECK: call @llvm.x86.avx512.vpdpbusd.512(%[[C]],
+// ASM-LABEL: gemv_zp:
+// ASM-DAG: vpmulld {{.*}}%zmm
+// ASM-DAG: vpdpbusd {{.*}}%zmm
+// ASM: retq
 func.func @gemv_zp(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"uint4:g32:zp">>) -> tensor<1x4xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"uint4:g32:zp">> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
