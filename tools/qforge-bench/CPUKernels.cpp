@@ -144,6 +144,10 @@ void qforge::bench::runKernel(const CPUKernel &k, const PackedWeight &w,
     reinterpret_cast<void (*)(P, P, P, P, P)>(k.fn)(a[0], a[1], a[2], a[3],
                                                     a[4]);
     return;
+  case 6: // a third section: zero points
+    reinterpret_cast<void (*)(P, P, P, P, P, P)>(k.fn)(a[0], a[1], a[2], a[3],
+                                                       a[4], a[5]);
+    return;
   default:
     std::fprintf(stderr, "qforge-bench: kernel %s has %u arguments\n", k.name,
                  n);
