@@ -457,7 +457,8 @@ public:
       // Eight sub-blocks of 32 elements, each its own plane (decoded with
       // its scale and min: chunkScale is null).
       p = {32, 256, 8, false, 32};
-    } else if (std::optional<Planes> w = wordLaneGeometry()) {
+    } else if (std::optional<Planes> w =
+                   wordLaneGeometry(/*allowZeroPoint=*/true)) {
       p = *w;
     } else if (f.layout != Layout::Plain) {
       return std::nullopt;
@@ -801,18 +802,15 @@ public:
   /// Whether the format has a zero point per group.
   bool hasZeroPoints() const { return f.zeroPoint; }
 
-  /// The zero points of the chunk starting at flat element `e` as a
-  /// vector<lanes x i32> (each lane its group's), for int8-byte chunks of
-  /// zero-point formats.
+  /// The zero points (stored bytes) of the word-lane chunk starting at
+  /// flat element `e` as a vector<lanes x i8>, each lane its group's.
   Value zeroPointLanes(Value e, const Planes &p) {
     int64_t ng = p.groupsPerChunk;
     Value raw = readVector(sec[unsigned(Section::ZeroPoints)], groupOf(e), ng);
-    Value zp = arith::ExtUIOp::create(
-        b, loc, VectorType::get({ng}, b.getI32Type()), raw);
     SmallVector<int64_t> mask;
     for (int64_t j = 0; j < p.lanes; ++j)
       mask.push_back(j / (p.lanes / ng));
-    return vector::ShuffleOp::create(b, loc, zp, zp, mask);
+    return vector::ShuffleOp::create(b, loc, raw, raw, mask);
   }
 
   /// The packed bytes (vector<p.bytes x i8>) of the plane chunk starting
@@ -864,6 +862,9 @@ public:
                     : arith::ExtUIOp::create(b, loc, i32v, bytes).getResult();
     unsigned laneBits = p.wordLanes ? 32 : 8;
     bool raw = permuteIgnoresHighBits(bits, p.lanes);
+    // Word lanes with zero points: each lane's own group's zero point
+    // (float(code) - zp, as the reference), the scale applied per chunk.
+    Value zpLanes = f.zeroPoint && p.wordLanes ? zeroPointLanes(e, p) : Value();
     for (int64_t s = 0; s < p.planes; ++s) {
       unsigned sh = static_cast<unsigned>(s) * bits;
       Value c;
@@ -879,6 +880,12 @@ public:
                : wide;
       } else {
         c = conv::emitExtractField(b, loc, wide, sh, bits);
+      }
+      if (zpLanes) {
+        Value v =
+            arith::UIToFPOp::create(b, loc, VectorType::get({p.lanes}, f32), c);
+        out.push_back(conv::emitApplyZeroPoint(b, loc, v, zpLanes));
+        continue;
       }
       out.push_back(decodeValues(c, f32, gid));
     }
@@ -2759,7 +2766,9 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
               planes = dec.decodeI8Planes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
               if (zpI8)
-                zpLanes = dec.zeroPointLanes(e, *pg);
+                zpLanes = arith::ExtUIOp::create(
+                    b, loc, VectorType::get({L}, b.getI32Type()),
+                    dec.zeroPointLanes(e, *pg));
             } else if (pg) {
               planes = dec.decodePlanes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);

@@ -177,8 +177,8 @@ func.func @gemv_uint8_zp(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.fo
 // CHECK: arith.constant dense<-1> : vector<16xi32>
 // CHECK: scf.for
 // CHECK-NOT: pshuf.b
-// CHECK: %[[ZB:.*]] = arith.extui %{{.*}} : vector<4xi8> to vector<4xi32>
-// CHECK: %[[ZL:.*]] = vector.shuffle %[[ZB]], %[[ZB]] [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3] : vector<4xi32>, vector<4xi32>
+// CHECK: %[[ZB:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3] : vector<4xi8>, vector<4xi8>
+// CHECK: %[[ZL:.*]] = arith.extui %[[ZB]] : vector<16xi8> to vector<16xi32>
 // CHECK: %[[C:.*]] = arith.muli %[[ZL]], %{{.*}} : vector<16xi32>
 // CHECK: call @llvm.x86.avx512.vpdpbusd.512(%[[C]],
 // ASM-LABEL: gemv_zp:
