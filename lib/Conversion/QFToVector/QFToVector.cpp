@@ -842,7 +842,8 @@ public:
 
   /// The unscaled f32 values of the chunk starting at flat element `e`
   /// (which starts a chunk of its row), one vector per plane. Zero points
-  /// are applied; scales are not (see chunkScale).
+  /// are applied, except on word lanes (the codes' values there; see
+  /// zeroPointLanes); scales are not (see chunkScale).
   SmallVector<Value> decodePlanes(Value e, const Planes &p) {
     auto f32 = b.getF32Type();
     if (f.layout == Layout::Q4_K)
@@ -861,10 +862,11 @@ public:
         p.wordLanes ? vector::BitCastOp::create(b, loc, i32v, bytes).getResult()
                     : arith::ExtUIOp::create(b, loc, i32v, bytes).getResult();
     unsigned laneBits = p.wordLanes ? 32 : 8;
-    bool raw = permuteIgnoresHighBits(bits, p.lanes);
-    // Word lanes with zero points: each lane's own group's zero point
-    // (float(code) - zp, as the reference), the scale applied per chunk.
-    Value zpLanes = f.zeroPoint && p.wordLanes ? zeroPointLanes(e, p) : Value();
+    // Word lanes with zero points: the codes' values; the caller subtracts
+    // each lane's group's zero point (zeroPointLanes) times the lane's sum
+    // of activations.
+    bool codeValues = f.zeroPoint && p.wordLanes;
+    bool raw = permuteIgnoresHighBits(bits, p.lanes, codeValues);
     for (int64_t s = 0; s < p.planes; ++s) {
       unsigned sh = static_cast<unsigned>(s) * bits;
       Value c;
@@ -881,13 +883,8 @@ public:
       } else {
         c = conv::emitExtractField(b, loc, wide, sh, bits);
       }
-      if (zpLanes) {
-        Value v =
-            arith::UIToFPOp::create(b, loc, VectorType::get({p.lanes}, f32), c);
-        out.push_back(conv::emitApplyZeroPoint(b, loc, v, zpLanes));
-        continue;
-      }
-      out.push_back(decodeValues(c, f32, gid));
+      out.push_back(codeValues ? decodeCodeValues(c, f32)
+                               : decodeValues(c, f32, gid));
     }
     return out;
   }
@@ -895,8 +892,10 @@ public:
   /// Whether codes of `bits` bits decode through an x86 permute lookup
   /// (vpermps reads only the low index bits, and lookupX86 repeats the
   /// table with the code's period), so planes need no mask.
-  bool permuteIgnoresHighBits(unsigned bits, int64_t lanes) const {
-    if ((target != "avx512" && target != "avx2") || f.zeroPoint)
+  bool permuteIgnoresHighBits(unsigned bits, int64_t lanes,
+                              bool codeValues = false) const {
+    if ((target != "avx512" && target != "avx2") ||
+        (f.zeroPoint && !codeValues))
       return false;
     if (lanes % 8 != 0)
       return false;
@@ -1096,6 +1095,23 @@ private:
     return arith::AddIOp::create(b, loc, id, in);
   }
 
+  /// The codes' values before any zero point (uint codes: float(code)),
+  /// through the target's table lookup.
+  Value decodeCodeValues(Value codes, Type f32) {
+    std::string tgt = target;
+    auto hook = [tgt](OpBuilder &ob, Location l, ArrayRef<float> table,
+                      Value idx) -> Value {
+      if (tgt == "avx512" || tgt == "avx2")
+        return lookupX86(tgt, ob, l, table, idx);
+      if (tgt == "neon")
+        return lookupNeon(ob, l, table, idx);
+      return {};
+    };
+    FormatSpec g = f;
+    g.zeroPoint = false;
+    return conv::emitDecodeElements(b, loc, g, codes, f32, hook);
+  }
+
   Value decodeValues(Value codes, Type f32, Value gid) {
     if (f.kind == num::ElementKind::Learned)
       return learnedLookup(codes, gid);
@@ -1114,16 +1130,7 @@ private:
       Value zp = readByte(sec[unsigned(Section::ZeroPoints)], gid);
       return conv::emitApplyZeroPoint(b, loc, v, zp);
     }
-    std::string tgt = target;
-    auto hook = [tgt](OpBuilder &ob, Location l, ArrayRef<float> table,
-                      Value idx) -> Value {
-      if (tgt == "avx512" || tgt == "avx2")
-        return lookupX86(tgt, ob, l, table, idx);
-      if (tgt == "neon")
-        return lookupNeon(ob, l, table, idx);
-      return {};
-    };
-    return conv::emitDecodeElements(b, loc, f, codes, f32, hook);
+    return decodeCodeValues(codes, f32);
   }
 
   /// Learned (asq) codes: entry min(code, levels - 1) of the group's
@@ -2592,6 +2599,11 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   // Zero points: the activations' lane corrections are -sum q (offset 1),
   // multiplied per row and chunk by the lanes' zero points.
   bool zpI8 = bytesI8 && dec.hasZeroPoints();
+  // Zero points on the f32 word lanes: the planes are the codes' values,
+  // and each row and chunk subtracts zp * (the lane's sum of activations):
+  // sum (c - zp) x = sum c x - zp sum x, one multiply-add instead of a
+  // conversion and a subtraction per plane.
+  bool zpF32 = pg && pg->wordLanes && !pairs && !bytesI8 && dec.hasZeroPoints();
   // C elements per step, decoded as P vectors of L lanes (bf16 pairs: P
   // vectors of 2 L bf16 lanes, summed pairwise into L f32 lanes).
   int64_t C = pg ? pg->codes : dec.vectorWidth();
@@ -2753,6 +2765,14 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                   b, loc, accTy, xs, ValueRange{cIdx(b, loc, m), cs}, pad,
                   ArrayRef<bool>{true}));
             }
+          // zpF32: per m, the lanes' sums of the chunk's activations.
+          SmallVector<Value> xsum;
+          for (int64_t m = 0; m < M && zpF32; ++m) {
+            Value t = xv[m * P];
+            for (int64_t s = 1; s < P; ++s)
+              t = arith::AddFOp::create(b, loc, t, xv[m * P + s], fm);
+            xsum.push_back(t);
+          }
           if (u == 0)
             prefetch.emit(b, loc, starts, c);
           for (int64_t r = 0; r < R; ++r) {
@@ -2772,6 +2792,14 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
             } else if (pg) {
               planes = dec.decodePlanes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
+              if (zpF32)
+                zpLanes = arith::NegFOp::create(
+                    b, loc,
+                    arith::UIToFPOp::create(
+                        b, loc, accTy,
+                        arith::ExtUIOp::create(
+                            b, loc, VectorType::get({L}, b.getI32Type()),
+                            dec.zeroPointLanes(e, *pg))));
             } else {
               planes.push_back(dec.decodeChunk(e, C));
             }
@@ -2843,6 +2871,8 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                                                             part[1], fm)
                                           .getResult()
                                     : part[0];
+                if (zpF32) // - zp * sum x
+                  sum = vector::FMAOp::create(b, loc, zpLanes, xsum[m], sum);
                 acc = scale ? vector::FMAOp::create(b, loc, sum, scale, acc)
                                   .getResult()
                             : arith::AddFOp::create(b, loc, acc, sum, fm)

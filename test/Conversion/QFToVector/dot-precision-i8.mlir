@@ -181,6 +181,15 @@ func.func @gemv_uint8_zp(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.fo
 // CHECK: %[[ZL:.*]] = arith.extui %[[ZB]] : vector<16xi8> to vector<16xi32>
 // CHECK: %[[C:.*]] = arith.muli %[[ZL]], %{{.*}} : vector<16xi32>
 // CHECK: call @llvm.x86.avx512.vpdpbusd.512(%[[C]],
+// The f32 default (word lanes): the planes are the codes' values (permute
+// lookups), and each row and chunk subtracts the lanes' zero points times
+// the lanes' sums of activations (one multiply-add).
+// F32-LABEL: func.func @gemv_zp
+// F32: llvm.x86.avx512.permvar.sf.512
+// F32: %[[Z:.*]] = arith.uitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// F32: %[[NZ:.*]] = arith.negf %[[Z]] : vector<16xf32>
+// F32: %[[SUM:.*]] = arith.addf
+// F32: vector.fma %[[NZ]], %{{.*}}, %[[SUM]] : vector<16xf32>
 // ASM-LABEL: gemv_zp:
 // ASM-DAG: vpmulld {{.*}}%zmm
 // ASM-DAG: vpdpbusd {{.*}}%zmm
