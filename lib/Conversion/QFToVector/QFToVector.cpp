@@ -723,15 +723,13 @@ public:
       if (ic.map == I8Codes::Map::FlipSign) {
         c = arith::XOrIOp::create(b, loc, c, splat(0x80));
       } else if (table) {
-        if (tableHi) {
-          out.push_back(callIntrinsic(b, loc, v8, "llvm.x86.avx512.pshuf.b.512",
-                                      ValueRange{table, c}));
-          c = callIntrinsic(b, loc, v8, "llvm.x86.avx512.pshuf.b.512",
-                            ValueRange{tableHi, c});
-        } else {
-          c = callIntrinsic(b, loc, v8, "llvm.x86.avx512.pshuf.b.512",
-                            ValueRange{table, c});
-        }
+        auto lookup = [&](Value t) {
+          return callIntrinsic(b, loc, v8, "llvm.x86.avx512.pshuf.b.512",
+                               ValueRange{t, c});
+        };
+        if (tableHi) // the low bytes first, then the high ones
+          out.push_back(lookup(table));
+        c = lookup(tableHi ? tableHi : table);
       }
       out.push_back(c);
     }
@@ -774,11 +772,8 @@ public:
       Value raw = vector::BitCastOp::create(
           b, loc, VectorType::get({nb}, b.getI16Type()),
           pickGGUFChunkBytes(e, p, pick));
-      Value scales = conv::emitDecodeScale(b, loc, num::ScaleType::F16, raw);
-      SmallVector<int64_t> mask;
-      for (int64_t j = 0; j < p.lanes; ++j)
-        mask.push_back(j / (p.lanes / nb));
-      return vector::ShuffleOp::create(b, loc, scales, scales, mask);
+      return spreadOverLanes(
+          conv::emitDecodeScale(b, loc, num::ScaleType::F16, raw), p.lanes);
     }
     if (p.groupsPerChunk == 1) {
       Value s = chunkScale(e);
@@ -791,12 +786,19 @@ public:
     if (sb > 1)
       raw = vector::BitCastOp::create(
           b, loc, VectorType::get({ng}, b.getIntegerType(8 * sb)), raw);
-    Value scales = conv::emitDecodeScale(b, loc, f.scaleType, raw);
+    return spreadOverLanes(conv::emitDecodeScale(b, loc, f.scaleType, raw),
+                           p.lanes);
+  }
+
+  /// `perGroup` (vector<ng x T>, one value per group of the chunk) with
+  /// each value repeated over its group's lanes / ng consecutive lanes:
+  /// vector<lanes x T>.
+  Value spreadOverLanes(Value perGroup, int64_t lanes) {
+    int64_t ng = cast<VectorType>(perGroup.getType()).getNumElements();
     SmallVector<int64_t> mask;
-    int64_t lanesPerGroup = p.lanes / ng;
-    for (int64_t j = 0; j < p.lanes; ++j)
-      mask.push_back(j / lanesPerGroup);
-    return vector::ShuffleOp::create(b, loc, scales, scales, mask);
+    for (int64_t j = 0; j < lanes; ++j)
+      mask.push_back(j / (lanes / ng));
+    return vector::ShuffleOp::create(b, loc, perGroup, perGroup, mask);
   }
 
   /// Whether the format has a zero point per group.
@@ -805,12 +807,9 @@ public:
   /// The zero points (stored bytes) of the word-lane chunk starting at
   /// flat element `e` as a vector<lanes x i8>, each lane its group's.
   Value zeroPointLanes(Value e, const Planes &p) {
-    int64_t ng = p.groupsPerChunk;
-    Value raw = readVector(sec[unsigned(Section::ZeroPoints)], groupOf(e), ng);
-    SmallVector<int64_t> mask;
-    for (int64_t j = 0; j < p.lanes; ++j)
-      mask.push_back(j / (p.lanes / ng));
-    return vector::ShuffleOp::create(b, loc, raw, raw, mask);
+    return spreadOverLanes(readVector(sec[unsigned(Section::ZeroPoints)],
+                                      groupOf(e), p.groupsPerChunk),
+                           p.lanes);
   }
 
   /// The packed bytes (vector<p.bytes x i8>) of the plane chunk starting
@@ -1107,9 +1106,8 @@ private:
         return lookupNeon(ob, l, table, idx);
       return {};
     };
-    FormatSpec g = f;
-    g.zeroPoint = false;
-    return conv::emitDecodeElements(b, loc, g, codes, f32, hook);
+    // emitDecodeElements never applies zero points (decodeValues does).
+    return conv::emitDecodeElements(b, loc, f, codes, f32, hook);
   }
 
   Value decodeValues(Value codes, Type f32, Value gid) {
