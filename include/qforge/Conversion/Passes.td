@@ -193,13 +193,13 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
     blocks' and the weight groups' scales. Tables of at most 16 other
     finite values (nf4, CRD and inline tables) are rounded to 16-bit
     multiples of a power of two (`qforge::num::int8CodeMap`; nf4: 2^-14)
-    and multiplied as low and high bytes; 1/2/4-bit unsigned codes with
+    and multiplied as low and high bytes; 1/2/4/8-bit unsigned codes with
     zero points start each chunk's sums at -zp * sum q. The result is the
     f32 dot product of those weights with the quantized activations (each
     within half a block scale of x); a block with a NaN or infinite
     activation gives NaN. Other formats (learned codebooks, 8-bit
-    minifloats, 8-bit zero-point codes, double quantization, outliers) keep
-    the f32 path.
+    minifloats, 3/5/6/7-bit zero-point codes, double quantization,
+    outliers) keep the f32 path.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",

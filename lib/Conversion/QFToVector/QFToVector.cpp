@@ -625,9 +625,10 @@ public:
 
   /// The int8-byte form (dot-precision=i8, AVX-512 with AVX512_VNNI) of
   /// the plane geometry `p`: 64 code bytes per chunk, for 1/2/4-bit word
-  /// lanes, the q4_0 / iq4_nl word lanes and 8-bit plain codes, where the
-  /// format has I8Codes, no zero points, double quantization or outliers;
-  /// nullopt otherwise (the fused GEMV keeps the f32 planes).
+  /// lanes, the q4_0 / iq4_nl word lanes, q8_0 and 8-bit plain codes,
+  /// where the format has I8Codes and no double quantization or outliers
+  /// (zero points: unsigned 1/2/4/8-bit codes, u(c) = c); nullopt
+  /// otherwise (the fused GEMV keeps the f32 planes).
   std::optional<Planes> i8Geometry(const Planes &p) const {
     if (target != "avx512" || f.doubleQuant ||
         f.kind == num::ElementKind::Learned || numOutliers() != 0 || !i8Codes())
@@ -638,10 +639,14 @@ public:
     if (f.zeroPoint) {
       // Codes minus the group's zero point: the codes as unsigned bytes
       // (u(c) = c), the zero point through the lanes' correction
-      // (zeroPointLanes). 1/2/4-bit word lanes only.
-      std::optional<Planes> w = wordLaneGeometry(/*allowZeroPoint=*/true);
+      // (zeroPointLanes). 1/2/4-bit word lanes and 8-bit unsigned codes.
       const I8Codes &ic = *i8Codes();
-      if (!w || w->lanes != 16 || ic.wide || ic.offset != 0 || ic.unit != 1)
+      if (ic.map != I8Codes::Map::Identity || ic.offset != 0 || ic.unit != 1)
+        return std::nullopt;
+      if (f.bits == 8)
+        return int8ByteGeometry();
+      std::optional<Planes> w = wordLaneGeometry(/*allowZeroPoint=*/true);
+      if (!w || w->lanes != 16)
         return std::nullopt;
       q = *w;
       q.i8Bytes = true;
@@ -662,11 +667,17 @@ public:
       q.groupsPerChunk = 2;
       return q.codes <= cols ? std::optional<Planes>(q) : std::nullopt;
     }
+    return int8ByteGeometry();
+  }
+
+  /// The int8-byte geometry of 8-bit plain Int codes (i8Geometry): lane j
+  /// holds elements 4j .. 4j + 3 of a 64-code chunk; nullopt for other
+  /// formats or groups that do not cover whole lanes.
+  std::optional<Planes> int8ByteGeometry() const {
     if (f.layout != Layout::Plain || f.bits != 8 ||
         f.kind != num::ElementKind::Int)
       return std::nullopt;
-    // 8-bit codes: lane j holds elements 4j .. 4j + 3 of the chunk.
-    q = Planes();
+    Planes q;
     q.i8Bytes = true;
     q.bytes = q.codes = 64;
     q.planes = 1;

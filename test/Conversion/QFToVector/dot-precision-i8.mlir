@@ -133,7 +133,7 @@ func.func @gemv_nf4(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<
 
 // Formats that keep the f32 planes: 8-bit minifloats (256 values that are
 // not small integers, too many for a byte lookup), double quantization,
-// 8-bit zero-point codes, outliers, and rows that are not a multiple of
+// zero-point codes of 3, 5, 6 or 7 bits, outliers, and rows that are not a multiple of
 // the 128-code chunk.
 // CHECK-LABEL: func.func @gemv_e4m3
 // CHECK-NOT: vpdpbusd
@@ -158,11 +158,40 @@ func.func @gemv_nvfp4(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.forma
 
 // -----
 
-// CHECK-LABEL: func.func @gemv_uint8_zp
+// Zero-point codes of other widths than 1, 2, 4 or 8 bits keep the f32
+// planes (they do not fill the bytes).
+// CHECK-LABEL: func.func @gemv_uint6_zp
 // CHECK-NOT: vpdpbusd
 // CHECK: return
-func.func @gemv_uint8_zp(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"uint8:g64:zp">>) -> tensor<1x4xf32> {
-  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"uint8:g64:zp">> -> tensor<1x4xf32>
+func.func @gemv_uint6_zp(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"uint6:g64:zp">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"uint6:g64:zp">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// 8-bit zero-point codes (uint8:g32:zp): each chunk is 64 code bytes, used
+// as they are (no shift, lookup or sign flip); its two groups' zero points
+// are widened and spread over 8 lanes each and multiply the activations'
+// corrections (-sum q) to start the one vpdpbusd chain per row and chunk.
+// CHECK-LABEL: func.func @gemv_uint8_zp
+// CHECK: arith.constant dense<-1> : vector<16xi32>
+// CHECK: scf.for
+// CHECK: %[[XQ:.*]] = vector.transfer_read %{{.*}} : tensor<1x128xi8>, vector<64xi8>
+// CHECK: %[[XC:.*]] = vector.transfer_read %{{.*}} : tensor<1x32xi32>, vector<16xi32>
+// CHECK-NOT: pshuf.b
+// CHECK-NOT: arith.xori
+// CHECK: %[[W:.*]] = vector.transfer_read %{{.*}} : tensor<512xi8>, vector<64xi8>
+// CHECK: %[[ZB:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1] : vector<2xi8>, vector<2xi8>
+// CHECK: %[[ZL:.*]] = arith.extui %[[ZB]] : vector<16xi8> to vector<16xi32>
+// CHECK: %[[C:.*]] = arith.muli %[[ZL]], %[[XC]] : vector<16xi32>
+// CHECK: call @llvm.x86.avx512.vpdpbusd.512(%[[C]], %[[W]], %[[XQ]])
+// ASM-LABEL: gemv_uint8_zp:
+// ASM-DAG: vpmulld {{.*}}%zmm
+// ASM-DAG: vpdpbusd {{.*}}%zmm
+// ASM: retq
+func.func @gemv_uint8_zp(%x: tensor<1x128xf32>, %w: !qf.tensor<4x128xf32, #qf.format<"uint8:g32:zp">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x128xf32>, !qf.tensor<4x128xf32, #qf.format<"uint8:g32:zp">> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
 
