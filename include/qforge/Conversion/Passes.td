@@ -136,7 +136,9 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
 
     Decoded: integer, minifloat and lookup-table codes of 1-8 bits (all
     vectorised; the fused GEMV decodes 1/2/4/8-bit codes as planes and
-    3/5/6/7-bit codes in element order), scales of every
+    3/5/6/7-bit codes in element order; on x86, q4_k super-blocks as
+    word-lane planes whose sub-blocks' scales and mins are applied once
+    per lane class), scales of every
     type, zero points, double quantization, sparse outliers, learned (asq)
     codebooks and the q4_0, q8_0, iq4_nl and q4_k GGUF layouts, all
     bit-identical to `qforge::num::dequantize`.

@@ -394,10 +394,23 @@ public:
     /// lane j (of `lanes` = 16), whose group (and scale) is that of the
     /// word-lane geometry.
     bool i8Bytes = false;
+    /// q4_k word lanes (x86, fused GEMV): a chunk is one super-block (256
+    /// codes, 128 code bytes), read as 128 / (4 lanes) words of `lanes` i32
+    /// lanes; plane s is nibble s % 8 of word s / 8, i.e. code byte
+    /// 4 lanes (s / 8) + 4 j + (s % 8) / 2 of lane j, low or high nibble.
+    /// Each lane of a plane lies in one sub-block of 32 elements; planes of
+    /// one word and nibble parity share it (q4kClass).
+    bool q4kWords = false;
 
     /// The element of the chunk that lane j of plane s holds (for bf16
     /// pairs, i16 lane j; for int8 bytes, byte j).
     int64_t element(int64_t s, int64_t j) const {
+      if (q4kWords) {
+        // Code byte B of the super-block: pair B / 32 of sub-blocks, low
+        // nibble the even sub-block, high nibble the odd one.
+        int64_t byte = 4 * lanes * (s / 8) + 4 * j + (s % 8) / 2;
+        return 32 * (2 * (byte / 32) + s % 2) + byte % 32;
+      }
       if (i8Bytes) {
         if (ggufWords && planes == 1) // q8_0: code byte j of the chunk
           return j;
@@ -580,15 +593,7 @@ public:
     unsigned bits = codeBits();
     SmallVector<Value> out;
     for (int64_t s = 0; s < p.planes; ++s) {
-      Value idx = words;
-      if (s)
-        idx = arith::ShRUIOp::create(
-            b, loc, words,
-            arith::ConstantOp::create(
-                b, loc, i16v,
-                DenseElementsAttr::get(
-                    i16v,
-                    b.getI16IntegerAttr(static_cast<int16_t>(s * bits)))));
+      Value idx = s ? shiftRightLanes(words, s * bits) : words;
       Value v = callIntrinsic(b, loc, i16v, "llvm.x86.avx512.permvar.hi.512",
                               ValueRange{table, idx});
       out.push_back(vector::BitCastOp::create(b, loc, bf16v, v));
@@ -694,6 +699,113 @@ public:
       return q;
     }
     return std::nullopt;
+  }
+
+  /// The q4_k word-lane geometry of the fused GEMV (x86; rows of whole
+  /// super-blocks), or nullopt.
+  std::optional<Planes> q4kWordGeometry() const {
+    if (f.layout != Layout::Q4_K || (target != "avx512" && target != "avx2") ||
+        cols % 256 != 0)
+      return std::nullopt;
+    Planes p;
+    p.lanes = target == "avx512" ? 16 : 8;
+    p.bytes = 128;
+    p.codes = 256;
+    p.planes = 256 / p.lanes;
+    p.interleaved = p.wordLanes = p.q4kWords = true;
+    return p;
+  }
+
+  /// The class of plane s of q4_k word lanes: planes of one class (the
+  /// same word, the same nibble parity) have the same sub-block in each
+  /// lane, so they are summed before one scale and min are applied.
+  static int64_t q4kClass(int64_t s) { return 2 * (s / 8) + s % 2; }
+  /// The sub-block (0..7) of lane j of the planes of class k.
+  static int64_t q4kSubBlock(const Planes &p, int64_t k, int64_t j) {
+    return 2 * ((k / 2) * p.lanes / 8 + j / 8) + k % 2;
+  }
+
+  /// The code values (0..15, f32) of the q4_k word-lane chunk (super-block)
+  /// starting at flat element `e`, one vector per plane: a shift and a
+  /// permute lookup each.
+  SmallVector<Value> decodeQ4KWordPlanes(Value e, const Planes &p) {
+    Q4KHeader h = readQ4KHeader(e);
+    auto i32v = VectorType::get({p.lanes}, b.getI32Type());
+    SmallVector<float> values;
+    for (int c = 0; c < 16; ++c)
+      values.push_back(static_cast<float>(c));
+    SmallVector<Value> out;
+    for (int64_t w = 0; w < p.planes / 8; ++w) {
+      Value bytes =
+          readVector(code(),
+                     arith::AddIOp::create(b, loc, h.base,
+                                           cIdx(b, loc, 16 + 4 * p.lanes * w)),
+                     4 * p.lanes);
+      Value word = vector::BitCastOp::create(b, loc, i32v, bytes);
+      for (int64_t t = 0; t < 8; ++t) {
+        Value c = t ? shiftRightLanes(word, 4 * t) : word;
+        out.push_back(lookupX86(target, b, loc, values, c));
+      }
+    }
+    return out;
+  }
+
+  /// The per-lane factors of the q4_k word-lane chunk (super-block)
+  /// starting at flat element `e`: for each plane class k (q4kClass),
+  /// dsc[k] = d * sc and nmin[k] = -(dmin * m) of each lane's sub-block.
+  /// The 8 scales and mins are unpacked together in 8 i32 lanes (as
+  /// conv::emitQ4KScaleMin), then spread over the lanes.
+  void q4kLaneFactors(Value e, const Planes &p, SmallVectorImpl<Value> &dsc,
+                      SmallVectorImpl<Value> &nmin) {
+    Q4KHeader h = readQ4KHeader(e);
+    auto i32x16 = VectorType::get({16}, b.getI32Type());
+    auto i32x8 = VectorType::get({8}, b.getI32Type());
+    // Bytes 4 .. 19 of the super-block: the 12 scale bytes q[0..11] (and 4
+    // code bytes, unused).
+    Value q = arith::ExtUIOp::create(
+        b, loc, i32x16,
+        readVector(code(),
+                   arith::AddIOp::create(b, loc, h.base, cIdx(b, loc, 4)), 16));
+    auto pick = [&](ArrayRef<int64_t> idx) {
+      return vector::ShuffleOp::create(b, loc, q, q, idx).getResult();
+    };
+    auto cst = [&](ArrayRef<int32_t> v) {
+      return arith::ConstantOp::create(b, loc, i32x8,
+                                       DenseElementsAttr::get(i32x8, v))
+          .getResult();
+    };
+    // j < 4: sc = q[j] & 63, m = q[j+4] & 63; j >= 4: sc = (q[j+4] & 15) |
+    // ((q[j-4] >> 6) << 4), m = (q[j+4] >> 4) | ((q[j] >> 6) << 4).
+    Value lo = pick({0, 1, 2, 3, 8, 9, 10, 11});
+    Value mlo = pick({4, 5, 6, 7, 8, 9, 10, 11});
+    Value scHiSrc = pick({0, 1, 2, 3, 0, 1, 2, 3});
+    Value mHiSrc = pick({4, 5, 6, 7, 4, 5, 6, 7});
+    Value lowMask = cst({63, 63, 63, 63, 15, 15, 15, 15});
+    Value hiMask = cst({0, 0, 0, 0, 48, 48, 48, 48});
+    Value two = cst({2, 2, 2, 2, 2, 2, 2, 2});
+    Value mShift = cst({0, 0, 0, 0, 4, 4, 4, 4});
+    // (x >> 6) << 4 = (x >> 2) & 48 for bytes x.
+    auto hiBits = [&](Value x) {
+      return arith::AndIOp::create(
+          b, loc, arith::ShRUIOp::create(b, loc, x, two), hiMask);
+    };
+    Value sc = arith::OrIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, lo, lowMask), hiBits(scHiSrc));
+    Value m = arith::OrIOp::create(
+        b, loc,
+        arith::AndIOp::create(
+            b, loc, arith::ShRUIOp::create(b, loc, mlo, mShift), lowMask),
+        hiBits(mHiSrc));
+    auto [dsc8, mmin8] =
+        conv::emitQ4KSubBlockFactors(b, loc, h.d, h.dmin, sc, m);
+    Value nmin8 = arith::NegFOp::create(b, loc, mmin8);
+    for (int64_t k = 0; k < 2 * (p.planes / 8); ++k) {
+      SmallVector<int64_t> mask;
+      for (int64_t j = 0; j < p.lanes; ++j)
+        mask.push_back(q4kSubBlock(p, k, j));
+      dsc.push_back(vector::ShuffleOp::create(b, loc, dsc8, dsc8, mask));
+      nmin.push_back(vector::ShuffleOp::create(b, loc, nmin8, nmin8, mask));
+    }
   }
 
   /// The unsigned bytes u(c) (I8Codes) of the int8-byte chunk starting at
@@ -810,6 +922,17 @@ public:
     for (int64_t j = 0; j < lanes; ++j)
       mask.push_back(j / (lanes / ng));
     return vector::ShuffleOp::create(b, loc, perGroup, perGroup, mask);
+  }
+
+  /// `v` shifted right (logical) by `amount` bits in every lane.
+  Value shiftRightLanes(Value v, int64_t amount) {
+    auto vt = cast<VectorType>(v.getType());
+    return arith::ShRUIOp::create(
+        b, loc, v,
+        arith::ConstantOp::create(
+            b, loc, vt,
+            DenseElementsAttr::get(
+                vt, b.getIntegerAttr(vt.getElementType(), amount))));
   }
 
   /// Whether the format has a zero point per group.
@@ -2602,6 +2725,13 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
     if (std::optional<WeightDecoder::Planes> ip = dec.i8Geometry(*pg))
       if (K % ip->codes == 0)
         pg = ip;
+  // q4_k: word lanes over whole super-blocks, the f32 dot products summed
+  // per lane class before the sub-blocks' scales and mins are applied:
+  // sum (dsc q - mmin) x = dsc sum q x - mmin sum x.
+  if (pg && !pg->bf16Pairs && !pg->i8Bytes)
+    if (std::optional<WeightDecoder::Planes> kp = dec.q4kWordGeometry())
+      pg = kp;
+  bool q4kWords = pg && pg->q4kWords;
   bool pairs = pg && pg->bf16Pairs;
   bool bytesI8 = pg && pg->i8Bytes;
   bool wideI8 = bytesI8 && dec.i8Codes()->wide;
@@ -2612,7 +2742,8 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   // and each row and chunk subtracts zp * (the lane's sum of activations):
   // sum (c - zp) x = sum c x - zp sum x, one multiply-add instead of a
   // conversion and a subtraction per plane.
-  bool zpF32 = pg && pg->wordLanes && !pairs && !bytesI8 && dec.hasZeroPoints();
+  bool zpF32 = pg && pg->wordLanes && !pairs && !bytesI8 && !q4kWords &&
+               dec.hasZeroPoints();
   // C elements per step, decoded as P vectors of L lanes (bf16 pairs: P
   // vectors of 2 L bf16 lanes, summed pairwise into L f32 lanes).
   int64_t C = pg ? pg->codes : dec.vectorWidth();
@@ -2774,7 +2905,8 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                   b, loc, accTy, xs, ValueRange{cIdx(b, loc, m), cs}, pad,
                   ArrayRef<bool>{true}));
             }
-          // zpF32: per m, the lanes' sums of the chunk's activations.
+          // zpF32: per m, the lanes' sums of the chunk's activations;
+          // q4_k: per m and plane class k, at m * NK + k.
           SmallVector<Value> xsum;
           for (int64_t m = 0; m < M && zpF32; ++m) {
             Value t = xv[m * P];
@@ -2782,13 +2914,27 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
               t = arith::AddFOp::create(b, loc, t, xv[m * P + s], fm);
             xsum.push_back(t);
           }
+          int64_t NK = q4kWords ? 2 * (P / 8) : 0;
+          for (int64_t m = 0; m < M && q4kWords; ++m)
+            for (int64_t k = 0; k < NK; ++k) {
+              Value t;
+              for (int64_t s = 0; s < P; ++s)
+                if (WeightDecoder::q4kClass(s) == k)
+                  t = t ? arith::AddFOp::create(b, loc, t, xv[m * P + s], fm)
+                              .getResult()
+                        : xv[m * P + s];
+              xsum.push_back(t);
+            }
           if (u == 0)
             prefetch.emit(b, loc, starts, c);
           for (int64_t r = 0; r < R; ++r) {
             Value e = arith::AddIOp::create(b, loc, rowBase[r], c);
-            SmallVector<Value> planes;
+            SmallVector<Value> planes, kDsc, kNmin;
             Value scale, zpLanes;
-            if (pairs) {
+            if (q4kWords) {
+              planes = dec.decodeQ4KWordPlanes(e, *pg);
+              dec.q4kLaneFactors(e, *pg, kDsc, kNmin);
+            } else if (pairs) {
               planes = dec.decodeBF16Planes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
             } else if (bytesI8) {
@@ -2857,6 +3003,25 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                                   .getResult()
                             : arith::AddFOp::create(b, loc, acc, sum, fm)
                                   .getResult();
+              } else if (q4kWords) {
+                // Per class k: sum q x over its planes, times the lanes'
+                // d * sc, plus -(dmin * m) times the lanes' sums of x.
+                for (int64_t k = 0; k < NK; ++k) {
+                  Value part;
+                  for (int64_t s = 0; s < P; ++s) {
+                    if (WeightDecoder::q4kClass(s) != k)
+                      continue;
+                    part = part ? vector::FMAOp::create(b, loc, planes[s],
+                                                        xv[m * P + s], part)
+                                      .getResult()
+                                : arith::MulFOp::create(b, loc, planes[s],
+                                                        xv[m * P + s], fm)
+                                      .getResult();
+                  }
+                  acc = vector::FMAOp::create(b, loc, part, kDsc[k], acc);
+                  acc = vector::FMAOp::create(b, loc, kNmin[k],
+                                              xsum[m * NK + k], acc);
+                }
               } else if (!scale && P == 1) {
                 acc = vector::FMAOp::create(b, loc, planes[0], xv[m * P], acc);
               } else {
