@@ -196,7 +196,10 @@ def QFLowerToVector : Pass<"qf-lower-to-vector", "mlir::ModuleOp"> {
     finite values (nf4, CRD and inline tables) are rounded to 16-bit
     multiples of a power of two (`qforge::num::int8CodeMap`; nf4: 2^-14)
     and multiplied as low and high bytes; 1/2/4/8-bit unsigned codes with
-    zero points start each chunk's sums at -zp * sum q. The result is the
+    zero points start each chunk's sums at -zp * sum q; q4_k super-blocks
+    (rows of whole super-blocks) sum each of their 4 nibble planes in its
+    own chain, scaled per lane by d * sc, and subtract dmin * m times each
+    activation block's sum. The result is the
     f32 dot product of those weights with the quantized activations (each
     within half a block scale of x); a block with a NaN or infinite
     activation gives NaN. Other formats (learned codebooks, 8-bit

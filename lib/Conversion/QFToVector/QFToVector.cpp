@@ -399,12 +399,20 @@ public:
     /// lanes; plane s is nibble s % 8 of word s / 8, i.e. code byte
     /// 4 lanes (s / 8) + 4 j + (s % 8) / 2 of lane j, low or high nibble.
     /// Each lane of a plane lies in one sub-block of 32 elements; planes of
-    /// one word and nibble parity share it (q4kClass).
+    /// one word and nibble parity share it (q4kClass). With int8 bytes:
+    /// plane s is nibble s % 2 of the 64 code bytes 64 (s / 2) ..
+    /// (4 planes), each plane one class.
     bool q4kWords = false;
 
     /// The element of the chunk that lane j of plane s holds (for bf16
     /// pairs, i16 lane j; for int8 bytes, byte j).
     int64_t element(int64_t s, int64_t j) const {
+      if (q4kWords && i8Bytes) {
+        // Byte j of code bytes 64 (s / 2) .. of the super-block, nibble
+        // s % 2.
+        int64_t byte = 64 * (s / 2) + j;
+        return 32 * (2 * (byte / 32) + s % 2) + byte % 32;
+      }
       if (q4kWords) {
         // Code byte B of the super-block: pair B / 32 of sub-blocks, low
         // nibble the even sub-block, high nibble the odd one.
@@ -635,8 +643,23 @@ public:
   /// (zero points: unsigned 1/2/4/8-bit codes, u(c) = c); nullopt
   /// otherwise (the fused GEMV keeps the f32 planes).
   std::optional<Planes> i8Geometry(const Planes &p) const {
-    if (target != "avx512" || f.doubleQuant ||
-        f.kind == num::ElementKind::Learned || numOutliers() != 0 || !i8Codes())
+    if (target != "avx512")
+      return std::nullopt;
+    if (f.layout == Layout::Q4_K) {
+      // One super-block per chunk: 4 planes of 64 bytes (q4kWords); its
+      // f16 super-scales are applied in f32 (not as double quantization).
+      if (cols % 256 != 0)
+        return std::nullopt;
+      Planes q;
+      q.i8Bytes = q.q4kWords = true;
+      q.bytes = 64;
+      q.codes = 256;
+      q.planes = 4;
+      q.lanes = 16;
+      return q;
+    }
+    if (f.doubleQuant || f.kind == num::ElementKind::Learned ||
+        numOutliers() != 0 || !i8Codes())
       return std::nullopt;
     Planes q = p;
     q.i8Bytes = true;
@@ -750,13 +773,10 @@ public:
     return out;
   }
 
-  /// The per-lane factors of the q4_k word-lane chunk (super-block)
-  /// starting at flat element `e`: for each plane class k (q4kClass),
-  /// dsc[k] = d * sc and nmin[k] = -(dmin * m) of each lane's sub-block.
-  /// The 8 scales and mins are unpacked together in 8 i32 lanes (as
-  /// conv::emitQ4KScaleMin), then spread over the lanes.
-  void q4kLaneFactors(Value e, const Planes &p, SmallVectorImpl<Value> &dsc,
-                      SmallVectorImpl<Value> &nmin) {
+  /// {d * sc, dmin * m} (vector<8xf32> each) of the 8 sub-blocks of the
+  /// q4_k super-block holding flat element `e`: the 8 scales and mins are
+  /// unpacked together in 8 i32 lanes (as conv::emitQ4KScaleMin).
+  std::pair<Value, Value> q4kScalesMins(Value e) {
     Q4KHeader h = readQ4KHeader(e);
     auto i32x16 = VectorType::get({16}, b.getI32Type());
     auto i32x8 = VectorType::get({8}, b.getI32Type());
@@ -796,8 +816,15 @@ public:
         arith::AndIOp::create(
             b, loc, arith::ShRUIOp::create(b, loc, mlo, mShift), lowMask),
         hiBits(mHiSrc));
-    auto [dsc8, mmin8] =
-        conv::emitQ4KSubBlockFactors(b, loc, h.d, h.dmin, sc, m);
+    return conv::emitQ4KSubBlockFactors(b, loc, h.d, h.dmin, sc, m);
+  }
+
+  /// The per-lane factors of the q4_k word-lane chunk (super-block)
+  /// starting at flat element `e`: for each plane class k (q4kClass),
+  /// dsc[k] = d * sc and nmin[k] = -(dmin * m) of each lane's sub-block.
+  void q4kLaneFactors(Value e, const Planes &p, SmallVectorImpl<Value> &dsc,
+                      SmallVectorImpl<Value> &nmin) {
+    auto [dsc8, mmin8] = q4kScalesMins(e);
     Value nmin8 = arith::NegFOp::create(b, loc, mmin8);
     for (int64_t k = 0; k < 2 * (p.planes / 8); ++k) {
       SmallVector<int64_t> mask;
@@ -806,6 +833,25 @@ public:
       dsc.push_back(vector::ShuffleOp::create(b, loc, dsc8, dsc8, mask));
       nmin.push_back(vector::ShuffleOp::create(b, loc, nmin8, nmin8, mask));
     }
+  }
+
+  /// The 4 code planes (vector<64xi8>, codes 0..15) of the int8-byte q4_k
+  /// chunk (super-block) starting at flat element `e`: the low and high
+  /// nibbles of code bytes 0-63 and 64-127.
+  SmallVector<Value> decodeQ4KI8Planes(Value e) {
+    Q4KHeader h = readQ4KHeader(e);
+    auto v8 = VectorType::get({64}, b.getI8Type());
+    Value low = arith::ConstantOp::create(
+        b, loc, v8, DenseElementsAttr::get(v8, b.getI8IntegerAttr(15)));
+    SmallVector<Value> out;
+    for (int64_t w = 0; w < 2; ++w) {
+      Value bytes = readVector(
+          code(),
+          arith::AddIOp::create(b, loc, h.base, cIdx(b, loc, 16 + 64 * w)), 64);
+      out.push_back(arith::AndIOp::create(b, loc, bytes, low));
+      out.push_back(shiftRightLanes(bytes, 4));
+    }
+    return out;
   }
 
   /// The unsigned bytes u(c) (I8Codes) of the int8-byte chunk starting at
@@ -1146,6 +1192,8 @@ private:
   /// What i8Codes() returns (see there): num::int8CodeMap of the decoded
   /// values, wide where a byte lookup (at most 16 codes) can read it.
   std::optional<I8Codes> computeI8Codes() const {
+    if (f.layout == Layout::Q4_K)
+      return I8Codes(); // codes 0..15, scaled and shifted per sub-block
     SmallVector<float> t = conv::decodeTable(f);
     size_t n = size_t(1) << codeBits();
     if (t.size() != n)
@@ -2341,6 +2389,11 @@ struct I8Activations {
   /// [M, K / p.codes * 16] i32: -I8Codes::offset times the sum of the lane's
   /// codes (the start value of the lane's dot products).
   Value corrections;
+  /// q4_k (p.q4kWords), instead of `corrections`: [M, K / 32] f32, minus
+  /// the sum of each activation block's quantized values (scale times the
+  /// sum of its codes), for the sub-blocks' mins. `scales` then has
+  /// 16 lanes per plane: chunk c's plane s at c / p.codes * 64 + 16 s.
+  Value blockSums;
 };
 
 /// Quantizes the f32 activations x [M, K] (K a multiple of p.codes) to int8
@@ -2353,7 +2406,11 @@ I8Activations quantizeActivationsI8(OpBuilder &b, Location loc, Value x,
                                     float unit, int64_t offset) {
   auto xTy = cast<RankedTensorType>(x.getType());
   int64_t M = xTy.getShape()[0], C = p.codes, L = p.lanes, P = p.planes;
-  int64_t B = num::kInt8ActivationBlock, nb = C / B, lanesOut = K / C * L;
+  int64_t B = num::kInt8ActivationBlock, nb = C / B;
+  // q4_k: a scale per lane of every plane (the planes' lanes lie in
+  // different blocks), and block sums instead of lane corrections.
+  bool q4k = p.q4kWords;
+  int64_t lanesOut = K / C * L * (q4k ? P : 1);
   Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
   auto vt = VectorType::get({C}, f32);
   auto i32v = VectorType::get({C}, i32);
@@ -2367,13 +2424,15 @@ I8Activations quantizeActivationsI8(OpBuilder &b, Location loc, Value x,
   SmallVector<int64_t> order = p.planeOrder(), blockOf, laneBlock;
   for (int64_t i = 0; i < C; ++i)
     blockOf.push_back(i / B);
-  for (int64_t j = 0; j < L; ++j)
-    laneBlock.push_back(p.element(0, 4 * j) / B);
+  for (int64_t s = 0; s < (q4k ? P : 1); ++s)
+    for (int64_t j = 0; j < L; ++j)
+      laneBlock.push_back(p.element(s, 4 * j) / B);
   Value codes = allocTemporary(b, loc, RankedTensorType::get({M, K}, i8));
   Value scales =
       allocTemporary(b, loc, RankedTensorType::get({M, lanesOut}, f32));
-  Value corr =
-      allocTemporary(b, loc, RankedTensorType::get({M, lanesOut}, i32));
+  Value corr = allocTemporary(b, loc,
+                              q4k ? RankedTensorType::get({M, K / B}, f32)
+                                  : RankedTensorType::get({M, lanesOut}, i32));
   Value pad = fc(0.0f), inf = fc(std::numeric_limits<float>::infinity());
   Value absMask = splat(i32v, b.getI32IntegerAttr(0x7fffffff));
   // y + 1.5 * 2^23 rounds y (|y| <= 127) to an integer, to nearest even,
@@ -2435,31 +2494,62 @@ I8Activations quantizeActivationsI8(OpBuilder &b, Location loc, Value x,
         b, loc, VectorType::get({C}, i8),
         vector::BitCastOp::create(b, loc, i32v,
                                   arith::AddFOp::create(b, loc, y, magic)));
+    Value qElems = q;
     q = vector::ShuffleOp::create(b, loc, q, q, order);
     Value newCodes =
         vector::TransferWriteOp::create(b, loc, q, cl.getRegionIterArg(0),
                                         ValueRange{m, c}, ArrayRef<bool>{true})
             .getResult();
-    // Lane sums: bytes 4j .. 4j + 3 of every plane.
-    auto lv = VectorType::get({L}, i32);
-    Value wide = arith::ExtSIOp::create(b, loc, i32v, q);
-    Value sum;
-    for (int64_t s = 0; s < P; ++s)
-      for (int64_t t = 0; t < 4; ++t) {
-        SmallVector<int64_t> pick;
-        for (int64_t j = 0; j < L; ++j)
-          pick.push_back(s * p.bytes + 4 * j + t);
-        Value part = vector::ShuffleOp::create(b, loc, wide, wide, pick);
-        sum = sum ? arith::AddIOp::create(b, loc, sum, part).getResult() : part;
+    Value newCorr;
+    if (q4k) {
+      // Minus each block's scale times the sum of its codes (element
+      // order, before the shuffle).
+      Value wide = arith::ExtSIOp::create(b, loc, i32v, qElems);
+      SmallVector<Value> bs;
+      for (int64_t k = 0; k < nb; ++k) {
+        Value blk = vector::ExtractStridedSliceOp::create(
+            b, loc, wide, ArrayRef<int64_t>{k * B}, ArrayRef<int64_t>{B},
+            ArrayRef<int64_t>{1});
+        Value n = vector::ReductionOp::create(b, loc,
+                                              vector::CombiningKind::ADD, blk);
+        bs.push_back(arith::NegFOp::create(
+            b, loc,
+            arith::MulFOp::create(b, loc, sc[k],
+                                  arith::SIToFPOp::create(b, loc, f32, n))));
       }
-    sum = arith::MulIOp::create(
-        b, loc, sum,
-        splat(lv, b.getI32IntegerAttr(static_cast<int32_t>(-offset))));
-    Value at = arith::DivUIOp::create(b, loc, c, cIdx(b, loc, C / L));
-    Value newCorr =
-        vector::TransferWriteOp::create(b, loc, sum, cl.getRegionIterArg(2),
-                                        ValueRange{m, at}, ArrayRef<bool>{true})
-            .getResult();
+      newCorr =
+          vector::TransferWriteOp::create(
+              b, loc, vector::FromElementsOp::create(b, loc, nbF, bs),
+              cl.getRegionIterArg(2),
+              ValueRange{m, arith::DivUIOp::create(b, loc, c, cIdx(b, loc, B))},
+              ArrayRef<bool>{true})
+              .getResult();
+    } else {
+      // Lane sums: bytes 4j .. 4j + 3 of every plane.
+      auto lv = VectorType::get({L}, i32);
+      Value wide = arith::ExtSIOp::create(b, loc, i32v, q);
+      Value sum;
+      for (int64_t s = 0; s < P; ++s)
+        for (int64_t t = 0; t < 4; ++t) {
+          SmallVector<int64_t> pick;
+          for (int64_t j = 0; j < L; ++j)
+            pick.push_back(s * p.bytes + 4 * j + t);
+          Value part = vector::ShuffleOp::create(b, loc, wide, wide, pick);
+          sum =
+              sum ? arith::AddIOp::create(b, loc, sum, part).getResult() : part;
+        }
+      sum = arith::MulIOp::create(
+          b, loc, sum,
+          splat(lv, b.getI32IntegerAttr(static_cast<int32_t>(-offset))));
+      newCorr = vector::TransferWriteOp::create(
+                    b, loc, sum, cl.getRegionIterArg(2),
+                    ValueRange{m, arith::DivUIOp::create(b, loc, c,
+                                                         cIdx(b, loc, C / L))},
+                    ArrayRef<bool>{true})
+                    .getResult();
+    }
+    Value at = arith::DivUIOp::create(b, loc, c,
+                                      cIdx(b, loc, C / (L * (q4k ? P : 1))));
     Value scB = vector::FromElementsOp::create(b, loc, nbF, sc);
     Value scL = vector::ShuffleOp::create(b, loc, scB, scB, laneBlock);
     Value newScales =
@@ -2469,7 +2559,9 @@ I8Activations quantizeActivationsI8(OpBuilder &b, Location loc, Value x,
     scf::YieldOp::create(b, loc, ValueRange{newCodes, newScales, newCorr});
   }
   scf::YieldOp::create(b, loc, cl.getResults());
-  return {ml.getResult(0), ml.getResult(1), ml.getResult(2)};
+  I8Activations r{ml.getResult(0), ml.getResult(1), Value(), Value()};
+  (q4k ? r.blockSums : r.corrections) = ml.getResult(2);
+  return r;
 }
 
 /// out[m, n] += (v - w[n, k]) * x[m, k] for every sparse outlier (flat
@@ -2731,13 +2823,17 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   if (pg && !pg->bf16Pairs && !pg->i8Bytes)
     if (std::optional<WeightDecoder::Planes> kp = dec.q4kWordGeometry())
       pg = kp;
-  bool q4kWords = pg && pg->q4kWords;
+  bool q4kWords = pg && pg->q4kWords && !pg->i8Bytes;
   bool pairs = pg && pg->bf16Pairs;
   bool bytesI8 = pg && pg->i8Bytes;
+  // q4_k with int8 bytes: one vpdpbusd chain per plane (its lanes' own
+  // sub-blocks and activation blocks), the mins through the activation
+  // blocks' sums.
+  bool q4kI8 = bytesI8 && pg->q4kWords;
   bool wideI8 = bytesI8 && dec.i8Codes()->wide;
   // Zero points: the activations' lane corrections are -sum q (offset 1),
   // multiplied per row and chunk by the lanes' zero points.
-  bool zpI8 = bytesI8 && dec.hasZeroPoints();
+  bool zpI8 = bytesI8 && !q4kI8 && dec.hasZeroPoints();
   // Zero points on the f32 word lanes: the planes are the codes' values,
   // and each row and chunk subtracts zp * (the lane's sum of activations):
   // sum (c - zp) x = sum c x - zp sum x, one multiply-add instead of a
@@ -2751,10 +2847,10 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
   int64_t vecEnd = C ? K / C * C : 0;
   auto accTy = VectorType::get({L ? L : 1}, f32);
   Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  Value xs = x, unscale, xScales, xCorr;
+  Value xs = x, unscale, xScales, xCorr, xBlockSums;
   // Wide i8 maps: the high bytes' chains start at 0 and are shifted by 8.
   Value zeroI32, eight;
-  if (wideI8) {
+  if (wideI8 || q4kI8) {
     auto l32 = VectorType::get({L}, b.getI32Type());
     zeroI32 = arith::ConstantOp::create(
         b, loc, l32, DenseElementsAttr::get(l32, b.getI32IntegerAttr(0)));
@@ -2768,6 +2864,7 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
     xs = ia.codes;
     xScales = ia.scales;
     xCorr = ia.corrections;
+    xBlockSums = ia.blockSums;
   } else if (pairs && vecEnd) {
     BF16Activations ba = splitActivationsBF16(b, loc, x, *pg, vecEnd);
     xs = ba.pairs;
@@ -2853,8 +2950,10 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
           // xv[m * P + s]: the activations plane s of chunk c multiplies
           // (bf16 pairs: xv[2 (m * P + s) + h], h = 0 the high halves).
           SmallVector<Value> xv;
-          // int8 bytes: per m, the lanes' scales and correction starts.
-          SmallVector<Value> xsc, xcor;
+          // int8 bytes: per m, the lanes' scales and correction starts
+          // (q4_k: per m and plane the lanes' scales, per m the blocks'
+          // negated sums in xcorF).
+          SmallVector<Value> xsc, xcor, xcorF;
           if (bytesI8) {
             auto v8 = VectorType::get({pg->bytes}, b.getI8Type());
             auto l32 = VectorType::get({L}, b.getI32Type());
@@ -2871,6 +2970,34 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                                arith::AddIOp::create(
                                    b, loc, c, cIdx(b, loc, s * pg->bytes))},
                     pad8, ArrayRef<bool>{true}));
+              if (q4kI8) {
+                // Per plane its lanes' scales; the 8 blocks' negated sums
+                // in lanes 0-7 (lanes 8-15 zero).
+                Value at4 = arith::DivUIOp::create(b, loc, c, cIdx(b, loc, 4));
+                for (int64_t s = 0; s < P; ++s)
+                  xsc.push_back(vector::TransferReadOp::create(
+                      b, loc, accTy, xScales,
+                      ValueRange{cIdx(b, loc, m),
+                                 arith::AddIOp::create(b, loc, at4,
+                                                       cIdx(b, loc, L * s))},
+                      pad, ArrayRef<bool>{true}));
+                auto f8 = VectorType::get({8}, f32);
+                Value bs = vector::TransferReadOp::create(
+                    b, loc, f8, xBlockSums,
+                    ValueRange{
+                        cIdx(b, loc, m),
+                        arith::DivUIOp::create(b, loc, c, cIdx(b, loc, 32))},
+                    pad, ArrayRef<bool>{true});
+                Value z8 = arith::ConstantOp::create(
+                    b, loc, f8,
+                    DenseElementsAttr::get(f8, b.getF32FloatAttr(0)));
+                SmallVector<int64_t> both;
+                for (int64_t j = 0; j < 16; ++j)
+                  both.push_back(j);
+                xcorF.push_back(
+                    vector::ShuffleOp::create(b, loc, bs, z8, both));
+                continue;
+              }
               xsc.push_back(vector::TransferReadOp::create(
                   b, loc, accTy, xScales, ValueRange{cIdx(b, loc, m), at}, pad,
                   ArrayRef<bool>{true}));
@@ -2937,6 +3064,21 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
             } else if (pairs) {
               planes = dec.decodeBF16Planes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
+            } else if (q4kI8) {
+              planes = dec.decodeQ4KI8Planes(e);
+              auto [dsc8, mmin8] = dec.q4kScalesMins(e);
+              for (int64_t s = 0; s < P; ++s) {
+                SmallVector<int64_t> mask;
+                for (int64_t j = 0; j < L; ++j)
+                  mask.push_back(2 * (2 * (s / 2) + j / 8) + s % 2);
+                kDsc.push_back(
+                    vector::ShuffleOp::create(b, loc, dsc8, dsc8, mask));
+              }
+              SmallVector<int64_t> twice;
+              for (int64_t j = 0; j < 16; ++j)
+                twice.push_back(j % 8);
+              kNmin.push_back(
+                  vector::ShuffleOp::create(b, loc, mmin8, mmin8, twice));
             } else if (bytesI8) {
               planes = dec.decodeI8Planes(e, *pg);
               scale = dec.chunkScaleVector(e, *pg);
@@ -2961,7 +3103,19 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
             for (int64_t m = 0; m < M; ++m) {
               int64_t i = ((u % A) * R + r) * M + m;
               Value acc = next[i];
-              if (bytesI8) {
+              if (q4kI8) {
+                // Per plane: the exact i32 lane sums of c q, times the
+                // lanes' activation scales and d * sc; then dmin * m of
+                // each sub-block times minus its block's sum (lanes 0-7).
+                for (int64_t s = 0; s < P; ++s) {
+                  Value d = dotU8S8(b, loc, zeroI32, planes[s], xv[m * P + s]);
+                  Value t = arith::MulFOp::create(
+                      b, loc, arith::SIToFPOp::create(b, loc, accTy, d),
+                      xsc[m * P + s]);
+                  acc = vector::FMAOp::create(b, loc, t, kDsc[s], acc);
+                }
+                acc = vector::FMAOp::create(b, loc, kNmin[0], xcorF[m], acc);
+              } else if (bytesI8) {
                 // Exact i32 dot products of the lanes, started at the
                 // offset correction, then scaled by the activation blocks'
                 // and the weight groups' scales.

@@ -247,3 +247,38 @@ func.func @gemv_row_tail(%x: tensor<1x160xf32>, %w: !qf.tensor<4x160xf32, #qf.fo
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x160xf32>, !qf.tensor<4x160xf32, #qf.format<"int4:g32">> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
+
+// -----
+
+// q4_k: one super-block per chunk. The activations get a scale per lane of
+// each of the 4 planes (64 per super-block) and, per block of 32, minus
+// the sum of its quantized values (8 per super-block). Each row's code
+// bytes are read as two 64-byte vectors, whose low and high nibbles are
+// the 4 planes; each plane has its own vpdpbusd chain from zero, converted,
+// times its lanes' activation scales and its sub-blocks' d * sc (lanes
+// 0-7 / 8-15: sub-blocks 0/2, 1/3, 4/6, 5/7); then dmin * m of the 8
+// sub-blocks times minus the blocks' sums (lanes 0-7; 8-15 are zero).
+// CHECK-LABEL: func.func @gemv_q4_k
+// CHECK: -> (tensor<1x256xi8>, tensor<1x64xf32>, tensor<1x8xf32>)
+// CHECK: scf.for
+// CHECK: %[[BS:.*]] = vector.transfer_read %{{.*}} : tensor<1x8xf32>, vector<8xf32>
+// CHECK: %[[NS:.*]] = vector.shuffle %[[BS]], %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<8xf32>, vector<8xf32>
+// CHECK: %[[LO:.*]] = arith.andi %{{.*}}, %{{.*}} : vector<64xi8>
+// CHECK: arith.shrui %{{.*}}, %{{.*}} : vector<64xi8>
+// CHECK: %[[D0:.*]] = vector.shuffle %[[DSC:.*]], %[[DSC]] [0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2] : vector<8xf32>, vector<8xf32>
+// CHECK: vector.shuffle %[[DSC]], %[[DSC]] [5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7] : vector<8xf32>, vector<8xf32>
+// CHECK: %[[MM:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7] : vector<8xf32>, vector<8xf32>
+// CHECK: %[[C:.*]] = func.call @llvm.x86.avx512.vpdpbusd.512(%{{.*}}, %[[LO]], %{{.*}})
+// CHECK-NEXT: %[[F:.*]] = arith.sitofp %[[C]] : vector<16xi32> to vector<16xf32>
+// CHECK-NEXT: %[[T:.*]] = arith.mulf %[[F]], %{{.*}} : vector<16xf32>
+// CHECK-NEXT: vector.fma %[[T]], %[[D0]], %{{.*}} : vector<16xf32>
+// CHECK-COUNT-3: llvm.x86.avx512.vpdpbusd.512
+// CHECK: vector.fma %[[MM]], %[[NS]], %{{.*}} : vector<16xf32>
+// ASM-LABEL: gemv_q4_k:
+// ASM-DAG: vpdpbusd {{.*}}%zmm
+// ASM-DAG: vcvtdq2ps {{.*}}%zmm
+// ASM: retq
+func.func @gemv_q4_k(%x: tensor<1x256xf32>, %w: !qf.tensor<4x256xf32, #qf.format<"q4_k">>) -> tensor<1x4xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x256xf32>, !qf.tensor<4x256xf32, #qf.format<"q4_k">> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
