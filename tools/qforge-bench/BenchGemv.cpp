@@ -91,7 +91,6 @@ static int benchGemv(int argc, char **argv) {
   int reps = static_cast<int>(std::max<int64_t>(10, args.getInt("reps", 20)));
   int64_t mb = args.getInt("mb", 512);
   const unsigned threads = 2;
-  const int64_t minWorkingSet = 450ll << 20;
 
   StreamResult s = measureStream(mb << 20, threads, 10);
   std::printf("STREAM (%lld MiB arrays, %u threads): copy %.2f GB/s, read "
@@ -127,23 +126,11 @@ static int benchGemv(int argc, char **argv) {
           continue;
         }
         int64_t N = 2 * k->rows;
-        std::vector<int64_t> half = {k->rows, K};
-        num::QuantizeOptions qo;
-        qo.threads = threads;
-        std::vector<num::QuantizedTensor> halves(2);
-        for (int h = 0; h < 2; ++h) {
-          std::vector<float> w = num::normalSamples(k->rows * K, 7 + h);
-          if (!num::quantize(w.data(), half, f, qo, halves[h])) {
-            std::fprintf(stderr, "qforge-bench gemv: cannot quantize '%s'\n",
-                         fmtText.c_str());
-            return 1;
-          }
-        }
+        std::vector<num::QuantizedTensor> halves;
+        if (!quantizeGemvHalves(f, k->rows, K, threads, "gemv", halves))
+          return 1;
         uint64_t bytes = halves[0].totalBytes() + halves[1].totalBytes();
-        int copies = static_cast<int>(
-            std::max<int64_t>(2, (minWorkingSet + bytes - 1) / bytes));
-        if (int64_t c = args.getInt("copies", 0); c > 0)
-          copies = static_cast<int>(c);
+        int copies = gemvCopies(args, halves);
         std::vector<std::vector<PackedWeight>> wq(copies);
         for (auto &c : wq)
           for (const num::QuantizedTensor &h : halves)

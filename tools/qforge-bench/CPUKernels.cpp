@@ -8,6 +8,8 @@
 
 #include "CPUKernels.h"
 
+#include "qforge/Numerics/Random.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -153,6 +155,36 @@ void qforge::bench::runKernel(const CPUKernel &k, const PackedWeight &w,
                  n);
     std::abort();
   }
+}
+
+bool qforge::bench::quantizeGemvHalves(
+    const num::FormatSpec &f, int64_t rows, int64_t K, unsigned threads,
+    const char *bench, std::vector<num::QuantizedTensor> &halves) {
+  std::vector<int64_t> half = {rows, K};
+  num::QuantizeOptions qo;
+  qo.threads = threads;
+  halves.assign(2, num::QuantizedTensor());
+  for (int h = 0; h < 2; ++h) {
+    std::vector<float> w = num::normalSamples(rows * K, 7 + h);
+    if (!num::quantize(w.data(), half, f, qo, halves[h])) {
+      std::fprintf(stderr, "qforge-bench %s: cannot quantize '%s'\n", bench,
+                   f.str().c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+int qforge::bench::gemvCopies(const Args &args,
+                              const std::vector<num::QuantizedTensor> &halves) {
+  if (int64_t c = args.getInt("copies", 0); c > 0)
+    return static_cast<int>(c);
+  const int64_t minWorkingSet = 450ll << 20;
+  uint64_t bytes = 0;
+  for (const num::QuantizedTensor &h : halves)
+    bytes += h.totalBytes();
+  return static_cast<int>(
+      std::max<int64_t>(2, (minWorkingSet + bytes - 1) / bytes));
 }
 
 ThreadPair::ThreadPair() {

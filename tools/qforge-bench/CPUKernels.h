@@ -90,6 +90,19 @@ private:
   const std::function<void(int)> *work = nullptr;
 };
 
+/// The weights of the GEMV benchmarks (`gemv`, `ggml`): one [rows, K]
+/// half per thread, quantized to `f` from normal samples (seeds 7 and 8).
+/// Prints an error naming `bench` and returns false when `f` cannot
+/// quantize them.
+bool quantizeGemvHalves(const num::FormatSpec &f, int64_t rows, int64_t K,
+                        unsigned threads, const char *bench,
+                        std::vector<num::QuantizedTensor> &halves);
+
+/// How many copies of `halves` rotate: --copies C, else enough to exceed
+/// 450 MB (at least 2).
+int gemvCopies(const Args &args,
+               const std::vector<num::QuantizedTensor> &halves);
+
 /// Median seconds of `reps` calls, each running fn(copy, 0) and
 /// fn(copy, 1) on a ThreadPair, `copy` rotating over [0, copies).
 double timeRotatingPair(int copies, int reps,
