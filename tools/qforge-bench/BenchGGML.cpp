@@ -25,6 +25,7 @@
 #include "CPUKernels.h"
 
 #include "qforge/Numerics/Format.h"
+#include "qforge/Numerics/Metrics.h"
 #include "qforge/Numerics/Random.h"
 
 #include <cmath>
@@ -369,14 +370,6 @@ static int benchGGML(int argc, char **argv) {
         g.free(ctx);
       };
       std::string shape = std::to_string(N) + "x" + std::to_string(K);
-      auto relDiff = [&](const std::vector<float> &a) {
-        double num = 0, den = 0;
-        for (int64_t i = 0; i < N; ++i) {
-          num += (double(a[i]) - yf[i]) * (double(a[i]) - yf[i]);
-          den += double(yf[i]) * yf[i];
-        }
-        return den > 0 ? std::sqrt(num / den) : 0.0;
-      };
       for (int h = 0; h < 2; ++h)
         runKernel(*kf, wq[0][h], x.data(), yf.data() + h * rows);
       struct Entry {
@@ -418,7 +411,8 @@ static int benchGGML(int argc, char **argv) {
         // The outputs of copy 0 (every copy holds the same bytes).
         for (int h = 0; h < 2; ++h)
           e.fn(0, h);
-        double diff = e.out ? relDiff(*e.out) : -1;
+        double diff =
+            e.out ? num::relativeRmse(yf.data(), e.out->data(), N) : -1;
         char diffText[32] = "-";
         if (diff >= 0)
           std::snprintf(diffText, sizeof diffText, "%.2e", diff);

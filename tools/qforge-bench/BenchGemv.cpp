@@ -17,6 +17,7 @@
 #include "CPUKernels.h"
 
 #include "qforge/Numerics/Format.h"
+#include "qforge/Numerics/Metrics.h"
 #include "qforge/Numerics/Random.h"
 
 #include <algorithm>
@@ -159,12 +160,7 @@ static int benchGemv(int argc, char **argv) {
             runKernel(*k, wq[0][h], x.data(), y.data() + h * k->rows);
             runKernel(*kf, wq[0][h], x.data(), yf.data() + h * k->rows);
           }
-          double num = 0, den = 0;
-          for (int64_t i = 0; i < N; ++i) {
-            num += (double(y[i]) - yf[i]) * (double(y[i]) - yf[i]);
-            den += double(yf[i]) * yf[i];
-          }
-          diff = den > 0 ? std::sqrt(num / den) : 0;
+          diff = num::relativeRmse(yf.data(), y.data(), N);
         }
         std::string shape = std::to_string(N) + "x" + std::to_string(K);
         char diffText[32] = "-";

@@ -407,16 +407,13 @@ public:
     /// The element of the chunk that lane j of plane s holds (for bf16
     /// pairs, i16 lane j; for int8 bytes, byte j).
     int64_t element(int64_t s, int64_t j) const {
-      if (q4kWords && i8Bytes) {
-        // Byte j of code bytes 64 (s / 2) .. of the super-block, nibble
-        // s % 2.
-        int64_t byte = 64 * (s / 2) + j;
-        return 32 * (2 * (byte / 32) + s % 2) + byte % 32;
-      }
       if (q4kWords) {
-        // Code byte B of the super-block: pair B / 32 of sub-blocks, low
-        // nibble the even sub-block, high nibble the odd one.
-        int64_t byte = 4 * lanes * (s / 8) + 4 * j + (s % 8) / 2;
+        // Code byte B of the super-block (int8 bytes: byte j of bytes
+        // 64 (s / 2) ..; word lanes: see q4kWords), nibble s % 2: element
+        // B % 32 of sub-block 2 (B / 32) + s % 2 (pair B / 32 of
+        // sub-blocks, low nibble the even one).
+        int64_t byte = i8Bytes ? 64 * (s / 2) + j
+                               : 4 * lanes * (s / 8) + 4 * j + (s % 8) / 2;
         return 32 * (2 * (byte / 32) + s % 2) + byte % 32;
       }
       if (i8Bytes) {
@@ -741,9 +738,11 @@ public:
 
   /// The class of plane s of q4_k word lanes: planes of one class (the
   /// same word, the same nibble parity) have the same sub-block in each
-  /// lane, so they are summed before one scale and min are applied.
+  /// lane, so they are summed before one scale and min are applied. With
+  /// int8 bytes each plane s is class s.
   static int64_t q4kClass(int64_t s) { return 2 * (s / 8) + s % 2; }
-  /// The sub-block (0..7) of lane j of the planes of class k.
+  /// The sub-block (0..7) of lane j of the planes of class k (word lanes of
+  /// p.lanes, or int8 bytes: 16 lanes of 4 bytes).
   static int64_t q4kSubBlock(const Planes &p, int64_t k, int64_t j) {
     return 2 * ((k / 2) * p.lanes / 8 + j / 8) + k % 2;
   }
@@ -752,7 +751,7 @@ public:
   /// starting at flat element `e`, one vector per plane: a shift and a
   /// permute lookup each.
   SmallVector<Value> decodeQ4KWordPlanes(Value e, const Planes &p) {
-    Q4KHeader h = readQ4KHeader(e);
+    Value base = q4kBlockBase(e);
     auto i32v = VectorType::get({p.lanes}, b.getI32Type());
     SmallVector<float> values;
     for (int c = 0; c < 16; ++c)
@@ -761,7 +760,7 @@ public:
     for (int64_t w = 0; w < p.planes / 8; ++w) {
       Value bytes =
           readVector(code(),
-                     arith::AddIOp::create(b, loc, h.base,
+                     arith::AddIOp::create(b, loc, base,
                                            cIdx(b, loc, 16 + 4 * p.lanes * w)),
                      4 * p.lanes);
       Value word = vector::BitCastOp::create(b, loc, i32v, bytes);
@@ -839,7 +838,7 @@ public:
   /// chunk (super-block) starting at flat element `e`: the low and high
   /// nibbles of code bytes 0-63 and 64-127.
   SmallVector<Value> decodeQ4KI8Planes(Value e) {
-    Q4KHeader h = readQ4KHeader(e);
+    Value base = q4kBlockBase(e);
     auto v8 = VectorType::get({64}, b.getI8Type());
     Value low = arith::ConstantOp::create(
         b, loc, v8, DenseElementsAttr::get(v8, b.getI8IntegerAttr(15)));
@@ -847,7 +846,7 @@ public:
     for (int64_t w = 0; w < 2; ++w) {
       Value bytes = readVector(
           code(),
-          arith::AddIOp::create(b, loc, h.base, cIdx(b, loc, 16 + 64 * w)), 64);
+          arith::AddIOp::create(b, loc, base, cIdx(b, loc, 16 + 64 * w)), 64);
       out.push_back(arith::AndIOp::create(b, loc, bytes, low));
       out.push_back(shiftRightLanes(bytes, 4));
     }
@@ -1403,10 +1402,14 @@ private:
     Value base, d, dmin;
     SmallVector<Value, 3> scaleWords;
   };
+  /// The byte offset of the q4_k super-block holding flat element `e`.
+  Value q4kBlockBase(Value e) {
+    Value blk = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 256));
+    return arith::MulIOp::create(b, loc, blk, cIdx(b, loc, 144));
+  }
   Q4KHeader readQ4KHeader(Value e) {
     Q4KHeader h;
-    Value blk = arith::DivUIOp::create(b, loc, e, cIdx(b, loc, 256));
-    h.base = arith::MulIOp::create(b, loc, blk, cIdx(b, loc, 144));
+    h.base = q4kBlockBase(e);
     auto at = [&](int64_t off) {
       return arith::AddIOp::create(b, loc, h.base, cIdx(b, loc, off));
     };
@@ -3070,7 +3073,7 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
               for (int64_t s = 0; s < P; ++s) {
                 SmallVector<int64_t> mask;
                 for (int64_t j = 0; j < L; ++j)
-                  mask.push_back(2 * (2 * (s / 2) + j / 8) + s % 2);
+                  mask.push_back(WeightDecoder::q4kSubBlock(*pg, s, j));
                 kDsc.push_back(
                     vector::ShuffleOp::create(b, loc, dsc8, dsc8, mask));
               }
