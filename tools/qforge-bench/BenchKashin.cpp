@@ -9,11 +9,15 @@
 // Kashin quantization of a random weight matrix (Student-t or Gaussian):
 // MSE against RTN int4 per-channel (symmetric absmax, computed here), exact
 // bits per weight, decomposition steps, and the time of quantize() as a
-// multiple of std::sort of the same data in the same run.
+// multiple of std::sort of the same data in the same run. For the shapes
+// the build compiled a kernel for (1024 x 1024), also the decoding speed of
+// the generated CPU kernel against the scalar reference decoder
+// (num::dequantize), both on one thread and checked bit-identical.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Bench.h"
+#include "CPUKernels.h"
 
 #include "qforge/Numerics/Format.h"
 #include "qforge/Numerics/Metrics.h"
@@ -22,6 +26,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -51,7 +56,9 @@ static int benchKashin(int argc, char **argv) {
         "                    [--threads T] [--reps N] [--json [FILE]]\n"
         "  Kashin quantization of an R x C matrix (default 1024 x 1024,\n"
         "  Student-t(4)), rows as vectors: MSE / RTN-int4-per-channel MSE,\n"
-        "  exact bits per weight, and quantize time / std::sort time.\n");
+        "  exact bits per weight, and quantize time / std::sort time; for\n"
+        "  1024 x 1024, also the generated dequantization kernel's and the\n"
+        "  scalar reference decoder's time (one thread each).\n");
     return 0;
   }
   for (auto &k : args.unknown(
@@ -97,12 +104,13 @@ static int benchKashin(int argc, char **argv) {
           dist + " matrix, rows as vectors, " + std::to_string(threads) +
           " thread(s), median of " + std::to_string(reps));
   t.columns({"format", "bits/weight", "MSE", "x RTN int4", "SQNR dB", "ms",
-             "x sort"});
+             "x sort", "decode ref ms", "decode kernel ms", "kernel speed-up"});
   t.row({"rtn sint4 per-channel (reference)", Table::Cell(4.0 + 32.0 / C),
          Table::Cell(rtn, 5), Table::Cell(1.0),
-         Table::Cell(10 * std::log10(energy / rtn)), "-", "-"});
+         Table::Cell(10 * std::log10(energy / rtn)), "-", "-", "-", "-", "-"});
   t.row({"std::sort of the data (time reference)", "-", "-", "-", "-",
-         Table::Cell(tSort * 1e3), Table::Cell(1.0)});
+         Table::Cell(tSort * 1e3), Table::Cell(1.0), "-", "-", "-"});
+  int status = 0;
   for (auto &fs : formats) {
     FormatSpec f;
     if (Status s = FormatSpec::parse(fs, f); !s) {
@@ -120,13 +128,40 @@ static int benchKashin(int argc, char **argv) {
         },
         reps, 0);
     if (!st.ok()) {
-      t.row({fs, "-", st.message(), "-", "-", "-", "-"});
+      t.row({fs, "-", st.message(), "-", "-", "-", "-", "-", "-", "-"});
       continue;
     }
     std::vector<float> back(W.size());
     if (Status s = dequantize(q, back.data(), threads); !s) {
-      t.row({fs, "-", s.message(), "-", "-", "-", "-"});
+      t.row({fs, "-", s.message(), "-", "-", "-", "-", "-", "-", "-"});
       continue;
+    }
+    // Decoding: the generated kernel (when the build has one of this
+    // shape) against the reference decoder, one thread each.
+    Table::Cell refMs = "-", kernelMs = "-", speedUp = "-";
+    const CPUKernel *k = findKernel(KernelKind::dequant, fs, C);
+    if (k && k->rows == R) {
+      std::vector<float> ref(W.size()), gen(W.size());
+      double tr = medianTime([&] { (void)dequantize(q, ref.data(), 1); }, reps);
+      PackedWeight pw(q);
+      double tk =
+          medianTime([&] { runKernel(*k, pw, nullptr, gen.data()); }, reps);
+      if (!std::equal(ref.begin(), ref.end(), gen.begin(),
+                      [](float a, float b) {
+                        return std::memcmp(&a, &b, sizeof(float)) == 0;
+                      })) {
+        std::fprintf(stderr,
+                     "qforge-bench kashin: the generated kernel of '%s' "
+                     "decodes differently from the reference\n",
+                     fs.c_str());
+        status = 1;
+      }
+      refMs = Table::Cell(tr * 1e3);
+      kernelMs = Table::Cell(tk * 1e3);
+      speedUp = Table::Cell(tr / tk, 3);
+      report.figure(fs + "_decode_ref_ms", tr * 1e3);
+      report.figure(fs + "_decode_kernel_ms", tk * 1e3);
+      report.figure(fs + "_decode_speedup", tr / tk);
     }
     double mse = 0;
     for (size_t i = 0; i < W.size(); ++i)
@@ -136,7 +171,7 @@ static int benchKashin(int argc, char **argv) {
     t.row({fs, Table::Cell(bpw, 5), Table::Cell(mse, 5),
            Table::Cell(mse / rtn, 4),
            Table::Cell(10 * std::log10(energy / mse)), Table::Cell(tm * 1e3),
-           Table::Cell(tm / tSort, 3)});
+           Table::Cell(tm / tSort, 3), refMs, kernelMs, speedUp});
     report.figure(fs + "_mse_x_rtn4", mse / rtn);
     report.figure(fs + "_bpw", bpw);
     report.figure(fs + "_x_sort", tm / tSort);
@@ -144,7 +179,7 @@ static int benchKashin(int argc, char **argv) {
   t.print();
   report.add(t);
   report.figure("rtn_int4_mse", rtn);
-  return report.finish("kashin") ? 0 : 1;
+  return report.finish("kashin") ? status : 1;
 }
 
 QFORGE_BENCH("kashin", "Kashin quantization: MSE vs RTN int4, bits/weight",

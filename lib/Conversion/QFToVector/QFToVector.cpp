@@ -1653,12 +1653,22 @@ void replaceWithDest(Operation *op, Value value,
 /// emitter (sign vector, complex products, butterflies, DCT positions, bit
 /// reversal); this class only sequences it in scf loops over f64 scratch
 /// buffers (memref.alloc, one set for all vectors).
+///
+/// The control flow of the decode depends only on the vector length, so
+/// `lanes` vectors (groups) are decoded together, one per lane of
+/// vector<lanes x f64> values: every lane runs the scalar operation sequence
+/// (the same IEEE operations, so bit-identical results), the scratch buffers
+/// hold [len, lanes] values and the tables are broadcast. The codes, the
+/// centroids and the output are read and written lane by lane. The groups
+/// left over (groups % lanes) are decoded one at a time.
 class KashinDecoder {
 public:
   KashinDecoder(OpBuilder &b, Location loc, const FormatSpec &f,
-                ArrayRef<int64_t> shape, const SectionValues &sec)
+                ArrayRef<int64_t> shape, const SectionValues &sec,
+                const std::string &target)
       : b(b), loc(loc), f(f), sec(sec),
-        G(f, std::vector<int64_t>(shape.begin(), shape.end())) {
+        G(f, std::vector<int64_t>(shape.begin(), shape.end())),
+        vectorLanes(target == "avx512" ? 8 : 4) {
     n = G.size;
     cols = shape.empty() ? 1 : shape.back();
     joint = f.kashinJoint;
@@ -1693,25 +1703,40 @@ public:
   Value decodeInto(Value out2, Type elemType) {
     if (G.groups == 0 || n == 0)
       return out2;
-    Type f64 = b.getF64Type();
-    auto bufTy = MemRefType::get({len}, f64);
-    A = memref::AllocOp::create(b, loc, bufTy);
+    seed = readLE(sec[unsigned(Section::Codebooks)], cIdx(b, loc, 0), 8);
+    int64_t full = G.groups / vectorLanes * vectorLanes;
+    if (full)
+      out2 = decodeGroups(out2, elemType, 0, full, vectorLanes);
+    if (full < G.groups)
+      out2 = decodeGroups(out2, elemType, full, G.groups, 1);
+    // The scratch buffers are freed by ownership-based buffer deallocation
+    // (qf-cpu-pipeline), which rejects explicit deallocations.
+    return out2;
+  }
+
+private:
+  /// Decodes groups [lo, hi), `laneCount` at a time.
+  Value decodeGroups(Value out2, Type elemType, int64_t lo, int64_t hi,
+                     int64_t laneCount) {
+    W = laneCount;
+    T = allocBuffer(perGroup);
+    A = allocBuffer(len);
     if (dct) {
-      B = memref::AllocOp::create(b, loc, bufTy);
-      C = memref::AllocOp::create(b, loc, MemRefType::get({n}, f64));
+      B = allocBuffer(len);
+      C = allocBuffer(n);
     }
     if (bluestein) {
-      Y = memref::AllocOp::create(b, loc, bufTy);
-      Z = memref::AllocOp::create(b, loc, bufTy);
+      Y = allocBuffer(len);
+      Z = allocBuffer(len);
     }
-    seed = readLE(sec[unsigned(Section::Codebooks)], cIdx(b, loc, 0), 8);
     auto groupLoop =
-        scf::ForOp::create(b, loc, cIdx(b, loc, 0), cIdx(b, loc, G.groups),
-                           cIdx(b, loc, 1), ValueRange{out2});
+        scf::ForOp::create(b, loc, cIdx(b, loc, lo), cIdx(b, loc, hi),
+                           cIdx(b, loc, W), ValueRange{out2});
     {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(groupLoop.getBody());
       gid = groupLoop.getInductionVar();
+      loadCodebooks();
       loadV();
       if (dct) {
         fft(/*inverse=*/false);
@@ -1723,15 +1748,47 @@ public:
       Value res = writeOutput(groupLoop.getRegionIterArg(0), elemType);
       scf::YieldOp::create(b, loc, res);
     }
-    // The scratch buffers are freed by ownership-based buffer deallocation
-    // (qf-cpu-pipeline), which rejects explicit deallocations.
     return groupLoop.getResult(0);
   }
 
-private:
+  /// The type of one value of every lane: f64 or vector<W x f64>.
+  Type laneType() {
+    Type f64 = b.getF64Type();
+    return W == 1 ? f64 : VectorType::get({W}, f64);
+  }
+  /// A scratch buffer of `size` values of every lane: [size] or [size, W].
+  Value allocBuffer(int64_t size) {
+    Type f64 = b.getF64Type();
+    auto ty =
+        W == 1 ? MemRefType::get({size}, f64) : MemRefType::get({size, W}, f64);
+    return memref::AllocOp::create(b, loc, ty);
+  }
+  /// A value the same for every lane.
+  Value splat(Value scalar) {
+    if (W == 1)
+      return scalar;
+    return vector::BroadcastOp::create(b, loc, laneType(), scalar);
+  }
+  /// One scalar per lane (`perLane(l)` for lane l) as a lane value.
+  Value fromLanes(function_ref<Value(int64_t)> perLane) {
+    if (W == 1)
+      return perLane(0);
+    SmallVector<Value> v;
+    for (int64_t l = 0; l < W; ++l)
+      v.push_back(perLane(l));
+    return vector::FromElementsOp::create(b, loc, cast<VectorType>(laneType()),
+                                          v);
+  }
+  /// Group of lane `l`.
+  Value laneGroup(int64_t l) { return l ? addI(gid, l) : gid; }
+
   // Small builders.
   Value cF64(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(v));
+    if (W == 1)
+      return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(v));
+    auto vt = cast<VectorType>(laneType());
+    return arith::ConstantOp::create(
+        b, loc, vt, DenseElementsAttr::get(vt, b.getF64FloatAttr(v)));
   }
   Value mulF(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
   Value addI(Value x, int64_t c) {
@@ -1746,13 +1803,22 @@ private:
   Value remI(Value x, int64_t c) {
     return arith::RemUIOp::create(b, loc, x, cIdx(b, loc, c));
   }
+  /// Element i of a scratch buffer (every lane) or of a constant table
+  /// (broadcast).
   Value load(Value buf, Value i) {
     if (isa<RankedTensorType>(buf.getType()))
-      return tensor::ExtractOp::create(b, loc, buf, ValueRange{i});
-    return memref::LoadOp::create(b, loc, buf, ValueRange{i});
+      return splat(tensor::ExtractOp::create(b, loc, buf, ValueRange{i}));
+    if (W == 1)
+      return memref::LoadOp::create(b, loc, buf, ValueRange{i});
+    return vector::LoadOp::create(b, loc, cast<VectorType>(laneType()), buf,
+                                  ValueRange{i, cIdx(b, loc, 0)});
   }
   void store(Value v, Value buf, Value i) {
-    memref::StoreOp::create(b, loc, v, buf, ValueRange{i});
+    if (W == 1) {
+      memref::StoreOp::create(b, loc, v, buf, ValueRange{i});
+      return;
+    }
+    vector::StoreOp::create(b, loc, v, buf, ValueRange{i, cIdx(b, loc, 0)});
   }
   Value isZero(Value i) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, i,
@@ -1798,8 +1864,9 @@ private:
     return acc;
   }
 
-  /// Flat index of element j of the current vector (num::GroupGeometry).
-  Value flat(Value j) {
+  /// Flat index of element j of vector (group) `group`
+  /// (num::GroupGeometry).
+  Value flat(Value j, Value group) {
     switch (G.gran) {
     case num::Granularity::Tensor:
       return j;
@@ -1807,11 +1874,12 @@ private:
       Value o = divI(j, G.inner), in = remI(j, G.inner);
       return arith::AddIOp::create(
           b, loc,
-          mulI(arith::AddIOp::create(b, loc, mulI(o, G.A), gid), G.inner), in);
+          mulI(arith::AddIOp::create(b, loc, mulI(o, G.A), group), G.inner),
+          in);
     }
     case num::Granularity::Block: {
       int64_t nb = G.A / G.g;
-      Value in = remI(gid, G.inner), ob = divI(gid, G.inner);
+      Value in = remI(group, G.inner), ob = divI(group, G.inner);
       Value bi = remI(ob, nb), o = divI(ob, nb);
       Value r = arith::AddIOp::create(
           b, loc, arith::AddIOp::create(b, loc, mulI(o, G.A), mulI(bi, G.g)),
@@ -1839,24 +1907,39 @@ private:
     return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), c);
   }
 
-  /// The f32 centroid at float slot `slot` of the current vector's
-  /// codebook, widened to f64 (num::kashinReconstruct reads them as double).
-  Value centroid(Value slot) {
-    Value base = mulI(gid, perGroup);
+  /// The f32 centroid at float slot `slot` of the codebook of group `group`,
+  /// widened to f64 (num::kashinReconstruct reads them as double).
+  Value centroid(Value slot, Value group) {
+    Value base = mulI(group, perGroup);
     Value off = addI(mulI(arith::AddIOp::create(b, loc, base, slot), 4), 8);
     Value raw = readLE(sec[unsigned(Section::Codebooks)], off, 4);
     Value v = conv::emitDecodeScale(b, loc, num::ScaleType::F32, raw);
     return arith::ExtFOp::create(b, loc, b.getF64Type(), v);
   }
-  Value centroidU(Value idx) {
-    Value a = code(idx, 0, bu);
-    return centroid(joint ? mulI(a, 2) : a);
+  /// The codebooks of the current groups, widened once into the table T
+  /// ([perGroup] or [perGroup, W] f64).
+  void loadCodebooks() {
+    forLoop(0, perGroup, [&](Value slot) {
+      store(fromLanes([&](int64_t l) { return centroid(slot, laneGroup(l)); }),
+            T, slot);
+    });
   }
-  Value centroidV(Value idx) {
+  /// Slot `slot` of lane l's codebook (from T).
+  Value tableAt(Value slot, int64_t l) {
+    if (W == 1)
+      return memref::LoadOp::create(b, loc, T, ValueRange{slot});
+    return memref::LoadOp::create(b, loc, T, ValueRange{slot, cIdx(b, loc, l)});
+  }
+  /// The u and v centroids of element `idx` (flat) of lane l's group.
+  Value centroidU(Value idx, int64_t l) {
+    Value a = code(idx, 0, bu);
+    return tableAt(joint ? mulI(a, 2) : a, l);
+  }
+  Value centroidV(Value idx, int64_t l) {
     if (joint)
-      return centroid(addI(mulI(code(idx, 0, bu), 2), 1));
+      return tableAt(addI(mulI(code(idx, 0, bu), 2), 1), l);
     int64_t vBytes = (G.numel * int64_t(bu) + 7) / 8;
-    return centroid(addI(code(idx, vBytes, bv), ku));
+    return tableAt(addI(code(idx, vBytes, bv), ku), l);
   }
 
   Value reversed(Value i) {
@@ -1865,9 +1948,10 @@ private:
         logLen);
     return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), r);
   }
+  /// The sign of position i of every vector.
   Value sign(Value i) {
-    return conv::emitKashinSign(
-        b, loc, seed, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i));
+    return splat(conv::emitKashinSign(
+        b, loc, seed, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i)));
   }
 
   /// (re, im) * chirp[k] (re, im conjugated first when `conjugate`), stored
@@ -1914,7 +1998,8 @@ private:
   /// input (radix 2) or Bluestein's chirped buffer.
   void loadV() {
     forLoop(0, n, [&](Value j) {
-      Value x = centroidV(flat(j));
+      Value x = fromLanes(
+          [&](int64_t l) { return centroidV(flat(j, laneGroup(l)), l); });
       if (!dct) {
         store(x, A, j);
         return;
@@ -2054,13 +2139,20 @@ private:
       Value e = sign(i);
       back = mulF(x, mulF(s, e));
     }
-    Value idx = flat(i);
-    Value x = arith::AddFOp::create(b, loc, centroidU(idx), back);
+    SmallVector<Value> idx;
+    for (int64_t l = 0; l < W; ++l)
+      idx.push_back(flat(i, laneGroup(l)));
+    Value u = fromLanes([&](int64_t l) { return centroidU(idx[l], l); });
+    Value x = arith::AddFOp::create(b, loc, u, back);
     Value w = conv::emitTruncF32Saturated(b, loc, x);
     w = conv::emitConvertResult(b, loc, w, elemType);
-    Value res =
-        tensor::InsertOp::create(b, loc, w, l.getRegionIterArg(0),
-                                 ValueRange{divI(idx, cols), remI(idx, cols)});
+    Value res = l.getRegionIterArg(0);
+    for (int64_t ln = 0; ln < W; ++ln) {
+      Value wl = W == 1 ? w : vector::ExtractOp::create(b, loc, w, ln);
+      res = tensor::InsertOp::create(
+          b, loc, wl, res,
+          ValueRange{divI(idx[ln], cols), remI(idx[ln], cols)});
+    }
     scf::YieldOp::create(b, loc, res);
     return l.getResult(0);
   }
@@ -2071,10 +2163,12 @@ private:
   SectionValues sec;
   num::GroupGeometry G;
   std::unique_ptr<num::DCTPlan> dctPlan;
+  /// Groups decoded together by the main loop, and by the current one.
+  int64_t vectorLanes, W = 1;
   int64_t n = 0, cols = 1, ku = 1, perGroup = 0, len = 1;
   unsigned bu = 0, bv = 0, logLen = 0;
   bool joint = false, dct = false, bluestein = false;
-  Value A, B, C, Y, Z, seed, gid;
+  Value T, A, B, C, Y, Z, seed, gid;
 };
 
 LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
@@ -2091,7 +2185,7 @@ LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
   bufferization::MaterializeInDestinationOp mat;
   Value dest = destinationFor(b, loc, op.getResult(), mat);
   if (f.kind == num::ElementKind::Kashin) {
-    KashinDecoder kd(b, loc, f, qt.getShape(), sec);
+    KashinDecoder kd(b, loc, f, qt.getShape(), sec, target);
     Value res = kd.decodeInto(to2D(b, loc, dest), elemTy);
     replaceWithDest(op, from2D(b, loc, res, resTy), mat);
     op.erase();
@@ -3299,7 +3393,7 @@ LogicalResult lowerTiledMatmul(qf::MatmulOp op, const SectionValues &sec,
   // dequantized once, and the tiles are slices of it.
   Value kashinW;
   if (f.kind == num::ElementKind::Kashin) {
-    KashinDecoder kd(b, loc, f, qt.getShape(), sec);
+    KashinDecoder kd(b, loc, f, qt.getShape(), sec, target);
     kashinW = kd.decodeInto(
         allocTemporary(b, loc, RankedTensorType::get({N, K}, f32)), f32);
   }

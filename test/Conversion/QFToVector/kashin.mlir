@@ -1,4 +1,5 @@
 // RUN: quant-opt %s -split-input-file -qf-lower-to-vector=target=avx512 | FileCheck %s
+// RUN: quant-opt %s -split-input-file -qf-lower-to-vector=target=avx2 | FileCheck %s --check-prefix=AVX2
 
 // Kashin codes: per vector (a row here) x = u + P^T v. The v centroids are
 // read (f32, widened to f64) into an f64 scratch buffer, the inverse
@@ -82,4 +83,44 @@ func.func @dequant_bluestein(%q: !qf.tensor<3x12xf32, #qf.format<"kashin:4:joint
 func.func @gemv(%x: tensor<1x64xf32>, %w: !qf.tensor<4x64xf32, #qf.format<"kashin:2+2:hadamard">>) -> tensor<1x4xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x64xf32>, !qf.tensor<4x64xf32, #qf.format<"kashin:2+2:hadamard">> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// Ten vectors: the first eight are decoded lane-parallel, one vector per
+// f64 lane (eight at a time in vector<8xf64> with AVX-512, four at a time in
+// vector<4xf64> with AVX2): their codebooks are
+// widened once into a [slots, lanes] table, the centroids gathered lane by
+// lane, the Walsh-Hadamard passes run on [8, lanes] rows of the scratch
+// buffer, and each lane's result goes to its own row. The last two vectors
+// take the one-vector loop.
+// CHECK-LABEL: func.func @lanes
+// CHECK: %[[TAB:.*]] = memref.alloc() : memref<4x8xf64>
+// CHECK: %[[BUF:.*]] = memref.alloc() : memref<8x8xf64>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C8:.*]] iter_args
+// CHECK: vector.store %{{.*}}, %[[TAB]][%{{.*}}, %{{.*}}] : memref<4x8xf64>, vector<8xf64>
+// CHECK: memref.load %[[TAB]][%{{.*}}, %{{.*}}] : memref<4x8xf64>
+// CHECK: vector.from_elements {{.*}} : vector<8xf64>
+// CHECK: vector.store %{{.*}}, %[[BUF]]
+// CHECK: %[[X:.*]] = vector.load %[[BUF]][%{{.*}}, %{{.*}}] : memref<8x8xf64>, vector<8xf64>
+// CHECK: %[[Y:.*]] = vector.load %[[BUF]][%{{.*}}, %{{.*}}] : memref<8x8xf64>, vector<8xf64>
+// CHECK: arith.addf %[[X]], %[[Y]] : vector<8xf64>
+// CHECK: arith.subf %[[X]], %[[Y]] : vector<8xf64>
+// CHECK: vector.broadcast %{{.*}} : f64 to vector<8xf64>
+// CHECK: arith.truncf %{{.*}} : vector<8xf64> to vector<8xf32>
+// CHECK-COUNT-8: tensor.insert
+// CHECK: memref.alloc() : memref<4xf64>
+// CHECK: memref.alloc() : memref<8xf64>
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: arith.truncf {{.*}} : f64 to f32
+// CHECK-NOT: fastmath
+// AVX2-LABEL: func.func @lanes
+// AVX2: memref.alloc() : memref<8x4xf64>
+// AVX2: scf.for %{{.*}} = %{{.*}} to %[[END:.*]] step %[[C4:.*]] iter_args
+// AVX2: arith.subf {{.*}} : vector<4xf64>
+// AVX2: memref.alloc() : memref<8xf64>
+// AVX2: arith.subf {{.*}} : f64
+func.func @lanes(%q: !qf.tensor<10x8xf32, #qf.format<"kashin:1+1:hadamard">>) -> tensor<10x8xf32> {
+  %d = qf.dequantize %q : !qf.tensor<10x8xf32, #qf.format<"kashin:1+1:hadamard">> -> tensor<10x8xf32>
+  return %d : tensor<10x8xf32>
 }

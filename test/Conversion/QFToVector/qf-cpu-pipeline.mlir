@@ -107,3 +107,28 @@ func.func @nf4_dequant_f16(%q: !qf.tensor<4x128xf32, #qf.format<"nf4:g64">>,
   %r = bufferization.materialize_in_destination %d in %out : (tensor<4x128xf16>, tensor<4x128xf16>) -> tensor<4x128xf16>
   return %r : tensor<4x128xf16>
 }
+
+// Kashin decoding, 16 vectors of 64 (DCT through radix-2 FFTs): eight
+// vectors at a time, one per f64 lane, so the butterflies, rotations and
+// scalings are packed double operations on zmm registers (two 2-lane NEON
+// registers per four vectors on aarch64), with no scalar f64 arithmetic.
+// AVX512-LABEL: {{^}}kashin_dequant:
+// AVX512-NOT: v{{add|sub|mul}}sd
+// AVX512: vmulpd {{.*}}%zmm
+// AVX512: vaddpd {{.*}}%zmm
+// AVX512: vsubpd {{.*}}%zmm
+// AVX512-NOT: v{{add|sub|mul}}sd
+// AVX512: vcvtpd2ps {{.*}}%zmm
+// AVX512-NOT: v{{add|sub|mul}}sd
+// AVX512: ret
+// NEON-LABEL: {{^}}kashin_dequant:
+// NEON-NOT: f{{add|sub|mul}} d{{[0-9]+}}
+// NEON: fsub v{{[0-9]+}}.2d
+// NEON-NOT: f{{add|sub|mul}} d{{[0-9]+}}
+// NEON: ret
+func.func @kashin_dequant(%q: !qf.tensor<16x64xf32, #qf.format<"kashin:2+2">>,
+                          %out: tensor<16x64xf32> {bufferization.writable = true}) -> tensor<16x64xf32> {
+  %d = qf.dequantize %q : !qf.tensor<16x64xf32, #qf.format<"kashin:2+2">> -> tensor<16x64xf32>
+  %r = bufferization.materialize_in_destination %d in %out : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %r : tensor<16x64xf32>
+}
