@@ -108,6 +108,15 @@ using SectionValues = std::array<Value, num::kNumSections>;
 /// Marks a vector loop whose stores qf-nontemporal-stores streams.
 constexpr llvm::StringLiteral kNontemporalAttr = "qf.nontemporal_stores";
 
+/// A fresh buffer for a temporary tensor: `bufferization.alloc_tensor`.
+/// One-shot bufferization inserts no deallocation; ownership-based buffer
+/// deallocation (run by qf-cpu-pipeline, or by the caller's own pipeline
+/// after bufferization) frees it after its last use, like every other
+/// intermediate buffer of the function.
+Value allocTemporary(OpBuilder &b, Location loc, RankedTensorType type) {
+  return bufferization::AllocTensorOp::create(b, loc, type, ValueRange{});
+}
+
 Value cIdx(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
@@ -281,6 +290,15 @@ Value lookupNeon(OpBuilder &b, Location loc, ArrayRef<float> table,
   return concatVectors(b, loc, pieces);
 }
 
+/// Where learned codes find their entries in the Codebooks section, in
+/// bytes: entry e of group g at offset + g * groupStride + first +
+/// e * entryStride. Learned (asq) formats: {0, levels * vb, 0, vb} (the
+/// default); the lowering of Kashin GEMVs reads each factor's centroids as
+/// a learned codebook inside the Kashin layout.
+struct LearnedCodebooks {
+  int64_t offset = 0, groupStride = 0, first = 0, entryStride = 0;
+};
+
 /// Emits the decoding of one quantized tensor's elements.
 class WeightDecoder {
 public:
@@ -310,6 +328,9 @@ public:
       run = f.blockSize;
     groupRun = run;
   }
+
+  /// Reads learned codes' entries from `cb` instead of the learned layout.
+  void setLearnedCodebooks(const LearnedCodebooks &cb) { learnedCb = cb; }
 
   /// Elements per vector chunk (0: scalar path only).
   int64_t vectorWidth() const {
@@ -1320,6 +1341,8 @@ private:
   Value learnedLookup(Value codes, Value gid) {
     unsigned s = f.levels;
     unsigned vb = FormatSpec::scaleBits(f.scaleType) / 8;
+    LearnedCodebooks cb =
+        learnedCb.value_or(LearnedCodebooks{0, int64_t(s) * vb, 0, vb});
     Type it = getElementTypeOrSelf(codes.getType());
     if (s < (1u << f.bits)) {
       Value last;
@@ -1333,22 +1356,28 @@ private:
       codes = arith::MinUIOp::create(b, loc, codes, last);
     }
     Value cbs = sec[unsigned(Section::Codebooks)];
-    Value base = arith::MulIOp::create(b, loc, gid, cIdx(b, loc, s * vb));
+    Value base = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, gid, cIdx(b, loc, cb.groupStride)),
+        cIdx(b, loc, cb.offset));
     if (isa<VectorType>(codes.getType())) {
-      // vector<16xf32> codebook (entries beyond `levels` repeat entry 0).
-      Value raw = readVector(cbs, base, s * vb);
-      auto rawTy = VectorType::get({s}, b.getIntegerType(8 * vb));
+      // vector<16xf32> codebook (entries beyond `levels` repeat entry 0),
+      // picked from the values of the entries' span.
+      int64_t span = (cb.first + (s - 1) * cb.entryStride) / vb + 1;
+      Value raw = readVector(cbs, base, span * vb);
+      auto rawTy = VectorType::get({span}, b.getIntegerType(8 * vb));
       Value vals = conv::emitDecodeScale(
           b, loc, f.scaleType, vector::BitCastOp::create(b, loc, rawTy, raw));
-      SmallVector<int64_t> mask(16, 0);
+      SmallVector<int64_t> mask(16, cb.first / vb);
       for (unsigned i = 0; i < s; ++i)
-        mask[i] = i;
+        mask[i] = (cb.first + i * cb.entryStride) / vb;
       Value table = vector::ShuffleOp::create(b, loc, vals, vals, mask);
       return permuteLookupX86(target, b, loc, table, s > 8, codes);
     }
     Value idx = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), codes);
     Value off = arith::AddIOp::create(
-        b, loc, base, arith::MulIOp::create(b, loc, idx, cIdx(b, loc, vb)));
+        b, loc, arith::AddIOp::create(b, loc, base, cIdx(b, loc, cb.first)),
+        arith::MulIOp::create(b, loc, idx, cIdx(b, loc, cb.entryStride)));
     return conv::emitDecodeScale(b, loc, f.scaleType, readInt(cbs, off, vb));
   }
 
@@ -1540,6 +1569,7 @@ private:
   std::string target;
   int axis = 0;
   int64_t inner = 1, groupRun = 1;
+  std::optional<LearnedCodebooks> learnedCb;
 };
 
 /// a * b + c, contractible into one fused multiply-add.
@@ -1701,25 +1731,46 @@ public:
   /// Writes every element of the tensor into `out2` ([rows, cols] of
   /// `elemType`): float(x) converted as emitConvertResult does.
   Value decodeInto(Value out2, Type elemType) {
-    if (G.groups == 0 || n == 0)
+    return transformAll(out2, elemType, G.groups);
+  }
+
+  /// z = P x for each length-n run of the activations x2 ([M, K] f32, K
+  /// the weight's last axis; kashinVectorsAlongRows()), in f64 by the decode's
+  /// own transforms and rounded to f32 into a new [M, K] tensor. P is
+  /// symmetric for the DCT; for Hadamard, P x = H(eps . x) / sqrt(n): the
+  /// signs go on the input instead of the output.
+  Value transformActivations(Value x2, int64_t M) {
+    act = x2;
+    Value z = allocTemporary(b, loc,
+                             RankedTensorType::get({M, cols}, b.getF32Type()));
+    Value res = transformAll(z, b.getF32Type(), M * cols / n);
+    act = Value();
+    return res;
+  }
+
+private:
+  /// Transforms `count` vectors into `out2`, `vectorLanes` at a time and
+  /// the rest one at a time.
+  Value transformAll(Value out2, Type elemType, int64_t count) {
+    if (count == 0 || n == 0)
       return out2;
     seed = readLE(sec[unsigned(Section::Codebooks)], cIdx(b, loc, 0), 8);
-    int64_t full = G.groups / vectorLanes * vectorLanes;
+    int64_t full = count / vectorLanes * vectorLanes;
     if (full)
       out2 = decodeGroups(out2, elemType, 0, full, vectorLanes);
-    if (full < G.groups)
-      out2 = decodeGroups(out2, elemType, full, G.groups, 1);
+    if (full < count)
+      out2 = decodeGroups(out2, elemType, full, count, 1);
     // The scratch buffers are freed by ownership-based buffer deallocation
     // (qf-cpu-pipeline), which rejects explicit deallocations.
     return out2;
   }
 
-private:
   /// Decodes groups [lo, hi), `laneCount` at a time.
   Value decodeGroups(Value out2, Type elemType, int64_t lo, int64_t hi,
                      int64_t laneCount) {
     W = laneCount;
-    T = allocBuffer(perGroup);
+    if (!act)
+      T = allocBuffer(perGroup);
     A = allocBuffer(len);
     if (dct) {
       B = allocBuffer(len);
@@ -1736,7 +1787,8 @@ private:
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(groupLoop.getBody());
       gid = groupLoop.getInductionVar();
-      loadCodebooks();
+      if (!act)
+        loadCodebooks();
       loadV();
       if (dct) {
         fft(/*inverse=*/false);
@@ -1867,6 +1919,9 @@ private:
   /// Flat index of element j of vector (group) `group`
   /// (num::GroupGeometry).
   Value flat(Value j, Value group) {
+    // Activations: the vectors are consecutive runs of n.
+    if (act)
+      return arith::AddIOp::create(b, loc, mulI(group, n), j);
     switch (G.gran) {
     case num::Granularity::Tensor:
       return j;
@@ -1998,8 +2053,16 @@ private:
   /// input (radix 2) or Bluestein's chirped buffer.
   void loadV() {
     forLoop(0, n, [&](Value j) {
-      Value x = fromLanes(
-          [&](int64_t l) { return centroidV(flat(j, laneGroup(l)), l); });
+      Value x = fromLanes([&](int64_t l) {
+        Value idx = flat(j, laneGroup(l));
+        if (!act)
+          return centroidV(idx, l);
+        Value a = tensor::ExtractOp::create(
+            b, loc, act, ValueRange{divI(idx, cols), remI(idx, cols)});
+        return arith::ExtFOp::create(b, loc, b.getF64Type(), a).getResult();
+      });
+      if (act && !dct)
+        x = mulF(x, sign(j));
       if (!dct) {
         store(x, A, j);
         return;
@@ -2133,17 +2196,19 @@ private:
       Value x = bluestein ? chirpOut(p).first : load(A, p);
       back = mulF(x, cF64(1.0 / dn));
     } else {
-      // out[i] *= s * eps[i].
+      // out[i] *= s * eps[i] (activations: s, the signs came first).
       Value x = load(A, i);
       Value s = cF64(1.0 / std::sqrt(dn));
-      Value e = sign(i);
-      back = mulF(x, mulF(s, e));
+      back = mulF(x, act ? s : mulF(s, sign(i)));
     }
     SmallVector<Value> idx;
     for (int64_t l = 0; l < W; ++l)
       idx.push_back(flat(i, laneGroup(l)));
-    Value u = fromLanes([&](int64_t l) { return centroidU(idx[l], l); });
-    Value x = arith::AddFOp::create(b, loc, u, back);
+    Value x = back;
+    if (!act) {
+      Value u = fromLanes([&](int64_t l) { return centroidU(idx[l], l); });
+      x = arith::AddFOp::create(b, loc, u, back);
+    }
     Value w = conv::emitTruncF32Saturated(b, loc, x);
     w = conv::emitConvertResult(b, loc, w, elemType);
     Value res = l.getRegionIterArg(0);
@@ -2169,6 +2234,8 @@ private:
   unsigned bu = 0, bv = 0, logLen = 0;
   bool joint = false, dct = false, bluestein = false;
   Value T, A, B, C, Y, Z, seed, gid;
+  /// The activations being transformed (transformActivations), else null.
+  Value act;
 };
 
 LogicalResult lowerDequantize(qf::DequantizeOp op, const SectionValues &sec,
@@ -2260,15 +2327,6 @@ struct F32Matmul {
   Value x, dest;
   bufferization::MaterializeInDestinationOp mat;
 };
-
-/// A fresh buffer for a temporary tensor: `bufferization.alloc_tensor`.
-/// One-shot bufferization inserts no deallocation; ownership-based buffer
-/// deallocation (run by qf-cpu-pipeline, or by the caller's own pipeline
-/// after bufferization) frees it after its last use, like every other
-/// intermediate buffer of the function.
-Value allocTemporary(OpBuilder &b, Location loc, RankedTensorType type) {
-  return bufferization::AllocTensorOp::create(b, loc, type, ValueRange{});
-}
 
 F32Matmul prepareF32Matmul(OpBuilder &b, Location loc, qf::MatmulOp op) {
   F32Matmul r;
@@ -2887,20 +2945,22 @@ Value dotU8S8(OpBuilder &b, Location loc, Value acc, Value u, Value s) {
                        ValueRange{acc, u, s});
 }
 
-LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
-                               const std::string &target, DotPrecision dot) {
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  auto qt = cast<qf::QuantizedTensorType>(op.getWeight().getType());
-  FormatSpec f = qt.getFormat().getFormat();
-  auto lhsTy = cast<RankedTensorType>(op.getLhs().getType());
-  int64_t N = qt.getShape()[0], K = qt.getShape()[1];
-  int64_t M = lhsTy.getNumElements() / K;
+/// The fused GEMV / small-M matmul out[m, n] = sum_k x[m, k] w[n, k] of the
+/// f32 activations x [M, K] and the quantized weight w ([N, K], format `f`,
+/// its sections `sec`), written into the f32 tensor `out` [M, N]; returns
+/// the result tensor. `cb` describes where learned codes find their
+/// codebooks (a view of another format's codebooks, e.g. a Kashin factor's).
+Value emitFusedGemv(OpBuilder &b, Location loc, Value x, Value out,
+                    const FormatSpec &f, ArrayRef<int64_t> shape,
+                    const SectionValues &sec, const std::string &target,
+                    DotPrecision dot,
+                    std::optional<LearnedCodebooks> cb = std::nullopt) {
+  int64_t N = shape[0], K = shape[1];
+  int64_t M = cast<RankedTensorType>(x.getType()).getShape()[0];
   Type f32 = b.getF32Type();
-  F32Matmul io = prepareF32Matmul(b, loc, op);
-  Value x = io.x, dest = io.dest;
-  Value out = to2D(b, loc, dest);
-  WeightDecoder dec(b, loc, f, qt.getShape(), sec, target);
+  WeightDecoder dec(b, loc, f, shape, sec, target);
+  if (cb)
+    dec.setLearnedCodebooks(*cb);
   std::optional<WeightDecoder::Planes> pg = dec.planeGeometry();
   // dot-precision=bf16x2: bf16 weight planes and activation pairs where the
   // format's values are exact in bf16 (else the f32 planes).
@@ -3344,7 +3404,112 @@ LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
                                        ValueRange{cIdx(b, loc, m), rowIdx[r]});
     scf::YieldOp::create(b, loc, acc);
   }
-  Value res = correctOutliers(b, loc, dec, rowLoop.getResult(0), x, M, K);
+  return correctOutliers(b, loc, dec, rowLoop.getResult(0), x, M, K);
+}
+
+LogicalResult lowerFusedMatmul(qf::MatmulOp op, const SectionValues &sec,
+                               const std::string &target, DotPrecision dot) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto qt = cast<qf::QuantizedTensorType>(op.getWeight().getType());
+  F32Matmul io = prepareF32Matmul(b, loc, op);
+  Value res = emitFusedGemv(b, loc, io.x, to2D(b, loc, io.dest),
+                            qt.getFormat().getFormat(), qt.getShape(), sec,
+                            target, dot);
+  finishMatmul(b, loc, op, res, io);
+  return success();
+}
+
+/// Whether a Kashin weight [N, K] has its vectors along K (rows, or blocks
+/// of rows), as the fused Kashin GEMV needs.
+bool kashinVectorsAlongRows(const FormatSpec &f, ArrayRef<int64_t> shape) {
+  num::GroupGeometry G(f, std::vector<int64_t>(shape.begin(), shape.end()));
+  return shape.size() == 2 && G.groups > 0 &&
+         G.gran != num::Granularity::Tensor && G.contiguous() && G.size > 0 &&
+         shape[1] % G.size == 0;
+}
+
+/// Fused GEMV / small-M matmul on a Kashin weight whose vectors lie along K:
+/// each vector is u + P^T v, so w . x = u . x + v . (P x). The activations'
+/// runs are transformed once (KashinDecoder::transformActivations, f64,
+/// rounded to f32), then two fused learned-codebook GEMVs read the u codes
+/// against x and the v codes against P x, each factor's centroids read as
+/// a learned codebook inside the Kashin layout, and the two results are
+/// added. No weight is decoded to memory and no transform runs per row.
+LogicalResult lowerKashinGemv(qf::MatmulOp op, const SectionValues &sec,
+                              const std::string &target, DotPrecision dot) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto qt = cast<qf::QuantizedTensorType>(op.getWeight().getType());
+  FormatSpec f = qt.getFormat().getFormat();
+  ArrayRef<int64_t> shape = qt.getShape();
+  int64_t N = shape[0], K = shape[1];
+  int64_t M =
+      cast<RankedTensorType>(op.getLhs().getType()).getNumElements() / K;
+  num::GroupGeometry G(f, {N, K});
+  Type f32 = b.getF32Type();
+  F32Matmul io = prepareF32Matmul(b, loc, op);
+  KashinDecoder kd(b, loc, f, shape, sec, target);
+  Value z = kd.transformActivations(io.x, M);
+
+  // The factors as learned formats: codes of bu (bv) bits per element,
+  // codebooks of f32 values, grouped as the Kashin vectors.
+  unsigned bu = f.kashinBitsU, bv = f.kashinJoint ? bu : f.kashinBitsV;
+  auto factor = [&](unsigned bits) {
+    FormatSpec g = f;
+    g.kind = num::ElementKind::Learned;
+    g.bits = bits;
+    g.levels = 1u << bits;
+    g.scaleType = num::ScaleType::F32;
+    g.kashinBitsU = g.kashinBitsV = 0;
+    g.kashinJoint = false;
+    return g;
+  };
+  FormatSpec fu = factor(bu), fv = factor(bv);
+  // Sections: the codes of each factor (the joint code serves both) and
+  // the codebooks after the 8-byte seed.
+  auto slice = [&](Value t, int64_t off, int64_t size) -> Value {
+    return tensor::ExtractSliceOp::create(
+        b, loc, t, ArrayRef<OpFoldResult>{b.getIndexAttr(off)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(size)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  };
+  int64_t numel = N * K;
+  int64_t uBytes = (numel * int64_t(bu) + 7) / 8;
+  int64_t ku = int64_t(1) << bu;
+  int64_t perGroup = f.kashinJoint ? 2 * ku : ku + (int64_t(1) << bv);
+  Value codes = sec[unsigned(Section::Codes)];
+  Value cbs =
+      slice(sec[unsigned(Section::Codebooks)], 8, G.groups * perGroup * 4);
+  SectionValues su{}, sv{};
+  su[unsigned(Section::Codes)] = slice(codes, 0, uBytes);
+  sv[unsigned(Section::Codes)] =
+      f.kashinJoint ? su[unsigned(Section::Codes)]
+                    : slice(codes, uBytes, (numel * int64_t(bv) + 7) / 8);
+  su[unsigned(Section::Codebooks)] = sv[unsigned(Section::Codebooks)] = cbs;
+  // Entry e of group g: u at g * perGroup + e (joint: 2 e), v at
+  // g * perGroup + ku + e (joint: 2 e + 1), f32 values.
+  int64_t stride = f.kashinJoint ? 8 : 4;
+  LearnedCodebooks cbU{0, perGroup * 4, 0, stride};
+  LearnedCodebooks cbV{0, perGroup * 4, f.kashinJoint ? 4 : ku * 4, stride};
+
+  Value out = to2D(b, loc, io.dest);
+  Value yu = emitFusedGemv(b, loc, io.x, out, fu, shape, su, target, dot, cbU);
+  Value yv = emitFusedGemv(
+      b, loc, z, allocTemporary(b, loc, RankedTensorType::get({M, N}, f32)), fv,
+      shape, sv, target, dot, cbV);
+  auto id = AffineMap::getMultiDimIdentityMap(2, b.getContext());
+  Value res =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{yu.getType()}, ValueRange{yv}, ValueRange{yu},
+          ArrayRef<AffineMap>{id, id},
+          SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, l,
+                ValueRange{arith::AddFOp::create(nb, l, args[1], args[0])});
+          })
+          .getResult(0);
   finishMatmul(b, loc, op, res, io);
   return success();
 }
@@ -3818,13 +3983,18 @@ struct QFLowerToVectorPass
       bool direct = mm.getTransposeWeight() && qt.getRank() == 2 &&
                     floatOk(lhsTy.getElementType()) &&
                     floatOk(resTy.getElementType());
-      // Kashin weights are dequantized whole (every vector needs its
-      // inverse transform) and multiplied by the tiled kernel for any M.
-      bool kashin = qt.getFormat().getFormat().kind == num::ElementKind::Kashin;
-      LogicalResult lowered = !direct ? lowerUnfusedMatmul(mm, it->second, tgt)
-                              : M <= 16 && lhsTy.getRank() <= 2 && !kashin
-                                  ? lowerFusedMatmul(mm, it->second, tgt, dot)
-                                  : lowerTiledMatmul(mm, it->second, tgt);
+      // Kashin weights: fused for small M when the vectors lie along K
+      // (W x = U x + V (P x)); otherwise dequantized whole (every vector
+      // needs its inverse transform) and multiplied by the tiled kernel.
+      const FormatSpec &wf = qt.getFormat().getFormat();
+      bool kashin = wf.kind == num::ElementKind::Kashin;
+      bool small = M <= 16 && lhsTy.getRank() <= 2;
+      LogicalResult lowered =
+          !direct ? lowerUnfusedMatmul(mm, it->second, tgt)
+          : small && kashin && kashinVectorsAlongRows(wf, qt.getShape())
+              ? lowerKashinGemv(mm, it->second, tgt, dot)
+          : small && !kashin ? lowerFusedMatmul(mm, it->second, tgt, dot)
+                             : lowerTiledMatmul(mm, it->second, tgt);
       if (::mlir::failed(lowered))
         return failure();
     }

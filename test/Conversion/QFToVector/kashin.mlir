@@ -72,17 +72,58 @@ func.func @dequant_bluestein(%q: !qf.tensor<3x12xf32, #qf.format<"kashin:4:joint
 
 // -----
 
-// A GEMV on a Kashin weight: the weight is dequantized once into an f32
-// tensor whose row tiles feed the tiled GEMM's micro-kernel (no fused
-// decode of the codes in the dot product loop).
+// A GEMV on a Kashin weight whose vectors are its rows: w . x =
+// u . x + v . (P x). The activations are transformed once (Hadamard: the
+// signs on the input, the passes, 1/sqrt(n)); then two fused GEMVs read the
+// u and the v codes (slices of the Codes section) against x and P x, each
+// factor's centroids read from the codebooks after the 8-byte seed as a
+// learned codebook (looked up by vpermps), and their results are added. No
+// weight row is decoded to memory.
 // CHECK-LABEL: func.func @gemv
-// CHECK: %[[W:.*]] = scf.for {{.*}} -> (tensor<4x64xf32>)
-// CHECK: scf.for
-// CHECK: tensor.extract_slice %[[W]][%{{.*}}, 0] [4, 64] [1, 1]
+// CHECK-SAME: (%[[X:.*]]: tensor<1x64xf32>, %[[CODES:.*]]: tensor<128xi8>, %[[CB:.*]]: tensor<136xi8>)
+// CHECK: %[[Z0:.*]] = bufferization.alloc_tensor() : tensor<1x64xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[Z0]]) -> (tensor<1x64xf32>)
+// CHECK: tensor.extract %[[X]]
+// CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : f64
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f64
+// CHECK: arith.subf {{.*}} : f64
+// CHECK: arith.constant 1.250000e-01 : f64
+// CHECK: arith.truncf {{.*}} : f64 to f32
+// CHECK: %[[CBS:.*]] = tensor.extract_slice %[[CB]][8] [128] [1]
+// CHECK: %[[U:.*]] = tensor.extract_slice %[[CODES]][0] [64] [1]
+// CHECK: %[[V:.*]] = tensor.extract_slice %[[CODES]][64] [64] [1]
+// CHECK: vector.transfer_read %[[U]]
+// CHECK: vector.transfer_read %[[CBS]]
+// CHECK: llvm.x86.avx512.permvar.sf.512
 // CHECK: vector.fma
+// CHECK: vector.transfer_read %[[V]]
+// CHECK: vector.transfer_read %[[CBS]]
+// CHECK: vector.shuffle {{.*}} [4, 5, 6, 7, 4, 4, {{.*}} : vector<8xf32>, vector<8xf32>
+// CHECK: llvm.x86.avx512.permvar.sf.512
+// CHECK: vector.fma
+// CHECK: linalg.generic
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK-NOT: memref<4x64xf32>
+// CHECK-NOT: tensor<4x64xf32>
 func.func @gemv(%x: tensor<1x64xf32>, %w: !qf.tensor<4x64xf32, #qf.format<"kashin:2+2:hadamard">>) -> tensor<1x4xf32> {
   %y = qf.matmul %x, %w {transpose_weight} : tensor<1x64xf32>, !qf.tensor<4x64xf32, #qf.format<"kashin:2+2:hadamard">> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// Columns as vectors (ch@1) do not lie along K: the weight is dequantized
+// once (its 8 column vectors lane-parallel) and the tiled GEMM multiplies
+// it (here all in its scalar K tail, K = 8).
+// CHECK-LABEL: func.func @gemv_columns
+// CHECK: %[[W0:.*]] = bufferization.alloc_tensor() : tensor<16x8xf32>
+// CHECK: %[[W:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[W0]]) -> (tensor<16x8xf32>)
+// CHECK: vector<8xf64>
+// CHECK: tensor.extract_slice %[[W]]
+// CHECK: arith.mulf {{.*}} fastmath<contract> : f32
+func.func @gemv_columns(%x: tensor<1x8xf32>, %w: !qf.tensor<16x8xf32, #qf.format<"kashin:2+2:hadamard:ch@1">>) -> tensor<1x16xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x8xf32>, !qf.tensor<16x8xf32, #qf.format<"kashin:2+2:hadamard:ch@1">> -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
 }
 
 // -----

@@ -132,3 +132,23 @@ func.func @kashin_dequant(%q: !qf.tensor<16x64xf32, #qf.format<"kashin:2+2">>,
   %r = bufferization.materialize_in_destination %d in %out : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x64xf32>
   return %r : tensor<16x64xf32>
 }
+
+// Fused Kashin GEMV (rows as vectors): u . x + v . (P x), both factors'
+// 2-bit codes looked up in their per-row centroids by a permute of a zmm
+// register (vpermd/vpermps) and multiplied by FMAs on zmm registers; on
+// aarch64 learned codebooks take the scalar path (fmadd).
+// AVX512-LABEL: {{^}}kashin_gemv:
+// AVX512: vperm{{d|ps}} {{.*}}%zmm
+// AVX512: vfmadd231ps {{.*}}%zmm
+// AVX512: vperm{{d|ps}} {{.*}}%zmm
+// AVX512: vfmadd231ps {{.*}}%zmm
+// AVX512: ret
+// NEON-LABEL: {{^}}kashin_gemv:
+// NEON: fmadd s{{[0-9]+}}
+// NEON: ret
+func.func @kashin_gemv(%x: tensor<1x256xf32>, %w: !qf.tensor<64x256xf32, #qf.format<"kashin:2+2">>,
+                       %out: tensor<1x64xf32> {bufferization.writable = true}) -> tensor<1x64xf32> {
+  %y = qf.matmul %x, %w {transpose_weight} : tensor<1x256xf32>, !qf.tensor<64x256xf32, #qf.format<"kashin:2+2">> -> tensor<1x64xf32>
+  %r = bufferization.materialize_in_destination %y in %out : (tensor<1x64xf32>, tensor<1x64xf32>) -> tensor<1x64xf32>
+  return %r : tensor<1x64xf32>
+}
