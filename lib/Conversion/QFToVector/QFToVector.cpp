@@ -1691,6 +1691,10 @@ void replaceWithDest(Operation *op, Value value,
 /// hold [len, lanes] values and the tables are broadcast. The codes, the
 /// centroids and the output are read and written lane by lane. The groups
 /// left over (groups % lanes) are decoded one at a time.
+///
+/// The same transform code computes P x for the fused Kashin GEMV
+/// (transformActivations): runs of the activations in place of the v
+/// centroids, no u added.
 class KashinDecoder {
 public:
   KashinDecoder(OpBuilder &b, Location loc, const FormatSpec &f,
@@ -2048,7 +2052,8 @@ private:
     return {mulF(tr, sc), mulF(ti, sc)};
   }
 
-  /// The v centroids of the vector, in the input order of the transform:
+  /// The v centroids of the vector (transformActivations: the activations,
+  /// times the signs for Hadamard), in the input order of the transform:
   /// A (Hadamard), or the DCT's reordering into the FFT's bit-reversed
   /// input (radix 2) or Bluestein's chirped buffer.
   void loadV() {
