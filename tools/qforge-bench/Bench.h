@@ -114,6 +114,11 @@ int64_t hugePageBytes();
 /// hugePageBytes() seen while the buffers were live); warns when huge pages
 /// were asked for and none granted.
 void printPages(const char *bench, int64_t hugeBytes);
+/// The end of a benchmark on large buffers: prints `t` and the pages
+/// (printPages), adds the huge-page figure and `t` to `report` and writes
+/// it; returns `status`, or 1 when the report cannot be written.
+int finishWithPages(const char *bench, const Table &t, Report &report,
+                    int64_t hugeBytes, int status);
 
 /// A zero-filled buffer from mmap, 2 MiB aligned, on the pages of pages().
 class LargeBuffer {

@@ -145,13 +145,7 @@ static int benchDequant(int argc, char **argv) {
     report.figure(fmtText + ".reference_GBps", gr / 1e9);
     report.figure(fmtText + ".reference_over_copy", gr / copy);
   }
-  t.print();
-  printPages("dequant", hugeBytes);
-  report.figure("huge_page_MiB", static_cast<double>(hugeBytes >> 20));
-  report.add(t);
-  if (!report.finish("dequant"))
-    return 1;
-  return status;
+  return finishWithPages("dequant", t, report, hugeBytes, status);
 }
 
 QFORGE_BENCH("dequant", "generated CPU dequantization kernels vs STREAM copy",

@@ -447,13 +447,7 @@ static int benchGGML(int argc, char **argv) {
           g.backendFree(be);
     }
   }
-  t.print();
-  printPages("ggml", hugeBytes);
-  report.figure("huge_page_MiB", static_cast<double>(hugeBytes >> 20));
-  report.add(t);
-  if (!report.finish("ggml"))
-    return 1;
-  return status;
+  return finishWithPages("ggml", t, report, hugeBytes, status);
 }
 
 QFORGE_BENCH("ggml", "llama.cpp's ggml GEMV next to the generated kernels",

@@ -182,13 +182,7 @@ static int benchGemv(int argc, char **argv) {
           report.figure(key + ".rel_diff_vs_f32", diff);
       }
   }
-  t.print();
-  printPages("gemv", hugeBytes);
-  report.figure("huge_page_MiB", static_cast<double>(hugeBytes >> 20));
-  report.add(t);
-  if (!report.finish("gemv"))
-    return 1;
-  return status;
+  return finishWithPages("gemv", t, report, hugeBytes, status);
 }
 
 QFORGE_BENCH("gemv", "generated fused dequant-GEMV kernels vs STREAM read",

@@ -287,6 +287,16 @@ void qforge::bench::printPages(const char *bench, int64_t h) {
                  bench);
 }
 
+int qforge::bench::finishWithPages(const char *bench, const Table &t,
+                                   Report &report, int64_t hugeBytes,
+                                   int status) {
+  t.print();
+  printPages(bench, hugeBytes);
+  report.figure("huge_page_MiB", static_cast<double>(hugeBytes >> 20));
+  report.add(t);
+  return report.finish(bench) ? status : 1;
+}
+
 static constexpr size_t kHugePage = size_t(2) << 20;
 
 LargeBuffer::LargeBuffer(size_t n) : bytes(n) {

@@ -1738,6 +1738,19 @@ public:
     return transformAll(out2, elemType, G.groups);
   }
 
+  /// The layout of the sections: bytes of the u code
+  /// stream (joint: the one stream) and of the v stream, and where factor u
+  /// (`v` false) or v finds its centroids in the codebooks after the 8-byte
+  /// seed (f32; per vector the u centroids, then the v centroids; joint:
+  /// (u, v) pairs).
+  int64_t codeBytesU() const { return (G.numel * int64_t(bu) + 7) / 8; }
+  int64_t codeBytesV() const { return (G.numel * int64_t(bv) + 7) / 8; }
+  int64_t codebookBytes() const { return G.groups * perGroup * 4; }
+  LearnedCodebooks factorCodebooks(bool v) const {
+    int64_t first = !v ? 0 : joint ? 4 : ku * 4;
+    return {0, perGroup * 4, first, joint ? 8 : 4};
+  }
+
   /// z = P x for each length-n run of the activations x2 ([M, K] f32, K
   /// the weight's last axis; kashinVectorsAlongRows()), in f64 by the decode's
   /// own transforms and rounded to f32 into a new [M, K] tensor. P is
@@ -1997,8 +2010,7 @@ private:
   Value centroidV(Value idx, int64_t l) {
     if (joint)
       return tableAt(addI(mulI(code(idx, 0, bu), 2), 1), l);
-    int64_t vBytes = (G.numel * int64_t(bu) + 7) / 8;
-    return tableAt(addI(code(idx, vBytes, bv), ku), l);
+    return tableAt(addI(code(idx, codeBytesU(), bv), ku), l);
   }
 
   Value reversed(Value i) {
@@ -3451,7 +3463,6 @@ LogicalResult lowerKashinGemv(qf::MatmulOp op, const SectionValues &sec,
   int64_t N = shape[0], K = shape[1];
   int64_t M =
       cast<RankedTensorType>(op.getLhs().getType()).getNumElements() / K;
-  num::GroupGeometry G(f, {N, K});
   Type f32 = b.getF32Type();
   F32Matmul io = prepareF32Matmul(b, loc, op);
   KashinDecoder kd(b, loc, f, shape, sec, target);
@@ -3479,24 +3490,17 @@ LogicalResult lowerKashinGemv(qf::MatmulOp op, const SectionValues &sec,
         ArrayRef<OpFoldResult>{b.getIndexAttr(size)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
   };
-  int64_t numel = N * K;
-  int64_t uBytes = (numel * int64_t(bu) + 7) / 8;
-  int64_t ku = int64_t(1) << bu;
-  int64_t perGroup = f.kashinJoint ? 2 * ku : ku + (int64_t(1) << bv);
+  int64_t uBytes = kd.codeBytesU();
   Value codes = sec[unsigned(Section::Codes)];
-  Value cbs =
-      slice(sec[unsigned(Section::Codebooks)], 8, G.groups * perGroup * 4);
+  Value cbs = slice(sec[unsigned(Section::Codebooks)], 8, kd.codebookBytes());
   SectionValues su{}, sv{};
   su[unsigned(Section::Codes)] = slice(codes, 0, uBytes);
-  sv[unsigned(Section::Codes)] =
-      f.kashinJoint ? su[unsigned(Section::Codes)]
-                    : slice(codes, uBytes, (numel * int64_t(bv) + 7) / 8);
+  sv[unsigned(Section::Codes)] = f.kashinJoint
+                                     ? su[unsigned(Section::Codes)]
+                                     : slice(codes, uBytes, kd.codeBytesV());
   su[unsigned(Section::Codebooks)] = sv[unsigned(Section::Codebooks)] = cbs;
-  // Entry e of group g: u at g * perGroup + e (joint: 2 e), v at
-  // g * perGroup + ku + e (joint: 2 e + 1), f32 values.
-  int64_t stride = f.kashinJoint ? 8 : 4;
-  LearnedCodebooks cbU{0, perGroup * 4, 0, stride};
-  LearnedCodebooks cbV{0, perGroup * 4, f.kashinJoint ? 4 : ku * 4, stride};
+  LearnedCodebooks cbU = kd.factorCodebooks(false);
+  LearnedCodebooks cbV = kd.factorCodebooks(true);
 
   Value out = to2D(b, loc, io.dest);
   Value yu = emitFusedGemv(b, loc, io.x, out, fu, shape, su, target, dot, cbU);
